@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "ui/output.h"
+
+void usage_watch(const char *prog)
+{
+	printf("Usage: %s watch (--pid PID | --kernel) [--interval S] [--duration S]\n"
+	       "                 [--errors neg|zero] [-j] FUNC...\n\n"
+	       "Trace FUNC in a running process (or the kernel) and report, every interval:\n"
+	       "calls, calls/s, in-flight, latency p50/p90/p99/max, error returns, and\n"
+	       "whether each probe site is optimised (nop5) or traps.\n\n"
+	       "FUNC is SYMBOL (main executable first, then every loaded object) or\n"
+	       "OBJECT:SYMBOL, e.g. libz.so.1:crc32.\n\n"
+	       "Options:\n"
+	       "  -p, --pid PID        trace this process\n"
+	       "  -k, --kernel         trace kernel functions (fentry/fexit, kprobe fallback)\n"
+	       "  -i, --interval S     report every S seconds (default 1)\n"
+	       "  -d, --duration S     stop after S seconds (default: until Ctrl-C or exit)\n"
+	       "  -e, --errors MODE    count neg (<0) or zero (==0) returns as errors\n"
+	       "  -j, --json           one JSON object per function per interval\n\n"
+	       "Examples:\n"
+	       "  %s watch --pid 4242 handle_request\n"
+	       "  %s watch --pid 4242 --errors neg -i 0.5 -d 10 -j parse_header libz.so.1:crc32\n"
+	       "  %s watch --kernel --duration 5 vfs_read\n", prog, prog, prog, prog);
+}
+
+int cmd_watch(struct pg_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "kernel", no_argument, NULL, 'k' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "errors", required_argument, NULL, 'e' },
+		PG_COMMON_LONGOPTS,
+		{},
+	};
+	double interval = 1.0, duration = 0.0;
+	bool kernel = false;
+	int pid = 0, c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:ki:d:e:" PG_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+		r = pg_cli_common(cli, c, optarg, usage_watch);
+		if (r < 0)
+			return PG_EXIT_OK;
+		if (r > 0)
+			continue;
+		switch (c) {
+		case 'p':
+			if (pg_parse_pid(optarg, &pid)) {
+				pg_err(cli, PG_EXIT_USAGE, "watch: invalid pid '%s'", optarg);
+				return PG_EXIT_USAGE;
+			}
+			break;
+		case 'k':
+			kernel = true;
+			break;
+		case 'i':
+			if (pg_parse_seconds(optarg, &interval) || interval <= 0) {
+				pg_err(cli, PG_EXIT_USAGE, "watch: invalid interval '%s'", optarg);
+				return PG_EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			if (pg_parse_seconds(optarg, &duration)) {
+				pg_err(cli, PG_EXIT_USAGE, "watch: invalid duration '%s'", optarg);
+				return PG_EXIT_USAGE;
+			}
+			break;
+		case 'e':
+			if (strcmp(optarg, "neg") && strcmp(optarg, "zero")) {
+				pg_err(cli, PG_EXIT_USAGE, "watch: --errors takes 'neg' or 'zero', not '%s'", optarg);
+				return PG_EXIT_USAGE;
+			}
+			break;
+		default:
+			pg_err(cli, PG_EXIT_USAGE, "watch: bad option (try 'patchgate watch --help')");
+			return PG_EXIT_USAGE;
+		}
+	}
+	if (!!pid == kernel) {
+		pg_err(cli, PG_EXIT_USAGE, "watch: give exactly one of --pid PID or --kernel");
+		return PG_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		pg_err(cli, PG_EXIT_USAGE, "watch: name at least one FUNC");
+		return PG_EXIT_USAGE;
+	}
+	return pg_cli_not_implemented(cli, "watch");
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Log-linear latency histograms in the ABI layout (include/patchgate/abi.h). */
+#ifndef PG_CORE_HIST_H
+#define PG_CORE_HIST_H
+
+#include <stdint.h>
+#include <patchgate/abi.h>
+
+/* Bucket index of a value in ns; the same arithmetic as bpf/hist.bpf.h. */
+unsigned int hist_bucket(uint64_t v);
+/* Smallest value that falls in bucket @b. */
+uint64_t hist_bucket_lo(unsigned int b);
+/* One past the largest value that falls in bucket @b. */
+uint64_t hist_bucket_hi(unsigned int b);
+
+void hist_reset(struct pg_hist *h);
+void hist_add(struct pg_hist *h, uint64_t v, uint64_t n);
+void hist_merge(struct pg_hist *dst, const struct pg_hist *src);
+/* dst = a - b, clamped at 0 per bucket: the calls between two snapshots. */
+void hist_diff(struct pg_hist *dst, const struct pg_hist *a, const struct pg_hist *b);
+uint64_t hist_count(const struct pg_hist *h);
+/*
+ * Quantile @q in [0, 1], interpolated linearly inside the bucket that holds
+ * it.  Relative error is bounded by the bucket width (1/PG_HIST_SUB of its
+ * lower bound).  Returns 0 for an empty histogram.
+ */
+double hist_quantile(const struct pg_hist *h, double q);
+/* Mean, using bucket midpoints.  0 for an empty histogram. */
+double hist_mean(const struct pg_hist *h);
+/* Number of samples strictly above value @v (bucket-interpolated). */
+double hist_count_above(const struct pg_hist *h, double v);
+/* Largest non-empty bucket's upper bound, 0 if empty. */
+uint64_t hist_max(const struct pg_hist *h);
+
+#endif

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* patchgate: a safety gate for live patching.  Subcommand dispatch only. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "ui/output.h"
+
+#ifndef PG_VERSION
+#define PG_VERSION "0.1.0"
+#endif
+
+static const struct pg_cmd cmds[] = {
+	{ "watch", cmd_watch, usage_watch, "trace target functions: calls, in-flight, latency, errors" },
+	{ "residency", cmd_residency, usage_residency, "list threads or tasks inside target functions now" },
+	{ "apply", cmd_apply, usage_apply, "gate and apply a live patch (process or klp module)" },
+	{ "revert", cmd_revert, usage_revert, "take a live patch back" },
+	{ "status", cmd_status, usage_status, "list applied patches and their phase" },
+};
+
+static void usage(const char *prog)
+{
+	printf("Usage: %s [--version] [--help] COMMAND [OPTIONS] ...\n\n", prog);
+	printf("A safety gate for live patching: measure the functions a patch replaces,\n"
+	       "apply it in a safe window, bake, then commit or revert on its own.\n\n");
+	printf("Commands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		printf("  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	printf("  %-10s %s\n", "help", "show help for a command");
+	printf("\nCommon options: -j/--json (JSON lines on stdout), --verbose,\n"
+	       "                --state-dir DIR (default %s), -h/--help\n", PG_STATE_DIR_DEFAULT);
+	printf("\nExit codes:\n"
+	       "  0  success, or the patch was committed\n"
+	       "  1  usage error or bad input; nothing changed\n"
+	       "  2  reverted because health regressed\n"
+	       "  3  aborted: no safe window came; nothing applied\n"
+	       "  4  reverted because the transition timed out\n"
+	       "  5  system or internal error\n");
+	printf("\nExamples:\n"
+	       "  %s watch --pid 4242 --interval 1 handle_request\n"
+	       "  %s apply --pid 4242 fix-cve.so --policy /etc/patchgate/strict.ini\n"
+	       "  %s apply --klp livepatch_fix.ko -j\n"
+	       "  %s help apply\n", prog, prog, prog, prog);
+}
+
+static const struct pg_cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct pg_cli cli = {
+		.state_dir = PG_STATE_DIR_DEFAULT,
+		.prog = "patchgate",
+	};
+	const struct pg_cmd *cmd;
+	int i = 1;
+
+	/* leading common flags: patchgate -j status */
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			cli.json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(cli.prog);
+			return PG_EXIT_OK;
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			if (cli.json) {
+				json_object *o = pg_json_record("version");
+
+				json_object_object_add(o, "version", json_object_new_string(PG_VERSION));
+				pg_json_emit(o);
+			} else {
+				printf("patchgate %s\n", PG_VERSION);
+			}
+			return PG_EXIT_OK;
+		} else {
+			pg_err(&cli, PG_EXIT_USAGE, "unknown option '%s' (try '%s --help')", argv[i], cli.prog);
+			return PG_EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(cli.prog);
+		return PG_EXIT_USAGE;
+	}
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 >= argc) {
+			usage(cli.prog);
+			return PG_EXIT_OK;
+		}
+		cmd = find_cmd(argv[i + 1]);
+		if (!cmd) {
+			pg_err(&cli, PG_EXIT_USAGE, "unknown command '%s' (try '%s --help')", argv[i + 1], cli.prog);
+			return PG_EXIT_USAGE;
+		}
+		cmd->usage(cli.prog);
+		return PG_EXIT_OK;
+	}
+	cmd = find_cmd(argv[i]);
+	if (!cmd) {
+		pg_err(&cli, PG_EXIT_USAGE, "unknown command '%s' (try '%s --help')", argv[i], cli.prog);
+		return PG_EXIT_USAGE;
+	}
+	/* the handler sees argv[0] == command name, as getopt expects */
+	return cmd->handler(&cli, argc - i, argv + i);
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
 #include "cli/cli.h"
+#include "cli/cmds.h"
 #include "ui/output.h"
 
 void usage_apply(const char *prog)
@@ -15,6 +16,7 @@ void usage_apply(const char *prog)
 	       "  -P, --policy FILE   gate policy (INI); see docs/policy.md\n"
 	       "      --no-gate       apply at once (still waits for a safe window), no bake\n"
 	       "      --dry-run       baseline and window only; report, apply nothing\n"
+	       "      --max-wait S    give up waiting for a safe window after S seconds\n"
 	       "  -j, --json          {\"type\":\"decision\"} JSON lines\n\n"
 	       "Exit codes: 0 committed, 1 bad input, 2 reverted (regressed),\n"
 	       "            3 no safe window, 4 transition timed out, 5 system error\n\n"
@@ -32,14 +34,16 @@ int cmd_apply(struct pg_cli *cli, int argc, char **argv)
 		{ "policy", required_argument, NULL, 'P' },
 		{ "no-gate", no_argument, NULL, 'G' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "max-wait", required_argument, NULL, 'W' },
 		PG_COMMON_LONGOPTS,
 		{},
 	};
+	struct pg_apply_opts o = { .max_wait_s = -1.0 };
 	const char *klp = NULL;
 	int pid = 0, c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:K:P:" PG_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:K:P:W:" PG_COMMON_SHORTOPTS, opts, NULL)) != -1) {
 		r = pg_cli_common(cli, c, optarg, usage_apply);
 		if (r < 0)
 			return PG_EXIT_OK;
@@ -56,8 +60,19 @@ int cmd_apply(struct pg_cli *cli, int argc, char **argv)
 			klp = optarg;
 			break;
 		case 'P':
+			o.policy_path = optarg;
+			break;
 		case 'G':
+			o.no_gate = true;
+			break;
 		case 'n':
+			o.dry_run = true;
+			break;
+		case 'W':
+			if (pg_parse_seconds(optarg, &o.max_wait_s)) {
+				pg_err(cli, PG_EXIT_USAGE, "apply: invalid --max-wait '%s'", optarg);
+				return PG_EXIT_USAGE;
+			}
 			break;
 		default:
 			pg_err(cli, PG_EXIT_USAGE, "apply: bad option (try 'patchgate apply --help')");
@@ -72,5 +87,18 @@ int cmd_apply(struct pg_cli *cli, int argc, char **argv)
 		pg_err(cli, PG_EXIT_USAGE, "apply: --pid needs exactly one PATCH.so");
 		return PG_EXIT_USAGE;
 	}
-	return pg_cli_not_implemented(cli, "apply");
+	if (klp && optind != argc) {
+		pg_err(cli, PG_EXIT_USAGE, "apply: unexpected argument '%s'", argv[optind]);
+		return PG_EXIT_USAGE;
+	}
+	if (o.no_gate && o.dry_run) {
+		pg_err(cli, PG_EXIT_USAGE, "apply: --dry-run and --no-gate exclude each other");
+		return PG_EXIT_USAGE;
+	}
+	o.pid = pid;
+	o.klp = !!klp;
+	o.patch_path = klp ? klp : argv[optind];
+	if (!o.no_gate)
+		return gate_apply_main(cli, &o);
+	return o.klp ? klp_apply_main(cli, &o) : ulp_apply_main(cli, &o);
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
 #include "cli/cli.h"
+#include "cli/cmds.h"
 #include "ui/output.h"
+#include <patchgate/abi.h>
 
 void usage_residency(const char *prog)
 {
@@ -58,5 +60,16 @@ int cmd_residency(struct pg_cli *cli, int argc, char **argv)
 		pg_err(cli, PG_EXIT_USAGE, "residency: name at least one FUNC");
 		return PG_EXIT_USAGE;
 	}
-	return pg_cli_not_implemented(cli, "residency");
+	struct pg_residency_opts o = {
+		.pid = pid,
+		.kernel = kernel,
+		.nfuncs = argc - optind,
+		.funcs = argv + optind,
+	};
+
+	if (o.nfuncs > PG_MAX_FUNCS) {
+		pg_err(cli, PG_EXIT_USAGE, "residency: at most %d functions at once", PG_MAX_FUNCS);
+		return PG_EXIT_USAGE;
+	}
+	return kernel ? kresidency_main(cli, &o) : uresidency_main(cli, &o);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
 #include "cli/cli.h"
+#include "cli/cmds.h"
 #include "ui/output.h"
 
 void usage_revert(const char *prog)
@@ -31,6 +32,7 @@ int cmd_revert(struct pg_cli *cli, int argc, char **argv)
 		PG_COMMON_LONGOPTS,
 		{},
 	};
+	struct pg_revert_opts o = {};
 	const char *klp = NULL;
 	int pid = 0, c, r;
 
@@ -52,6 +54,7 @@ int cmd_revert(struct pg_cli *cli, int argc, char **argv)
 			klp = optarg;
 			break;
 		case 'F':
+			o.force_transition = true;
 			break;
 		default:
 			pg_err(cli, PG_EXIT_USAGE, "revert: bad option (try 'patchgate revert --help')");
@@ -66,5 +69,8 @@ int cmd_revert(struct pg_cli *cli, int argc, char **argv)
 		pg_err(cli, PG_EXIT_USAGE, "revert: unexpected argument '%s'", argv[optind]);
 		return PG_EXIT_USAGE;
 	}
-	return pg_cli_not_implemented(cli, "revert");
+	o.pid = pid;
+	o.klp_name = klp;
+	o.patch_path = optind < argc ? argv[optind] : NULL;
+	return klp ? klp_revert_main(cli, &o) : ulp_revert_main(cli, &o);
 }

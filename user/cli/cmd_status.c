@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
 #include "cli/cli.h"
+#include "cli/cmds.h"
 #include "ui/output.h"
 
 void usage_status(const char *prog)
@@ -57,5 +58,12 @@ int cmd_status(struct pg_cli *cli, int argc, char **argv)
 		pg_err(cli, PG_EXIT_USAGE, "status: give at most one of --pid PID or --kernel");
 		return PG_EXIT_USAGE;
 	}
-	return pg_cli_not_implemented(cli, "status");
+	if (optind != argc) {
+		pg_err(cli, PG_EXIT_USAGE, "status: unexpected argument '%s'", argv[optind]);
+		return PG_EXIT_USAGE;
+	}
+	struct pg_status_opts o = { .pid = pid, .kernel = kernel };
+
+	/* with neither flag: processes known to the journal, then the kernel */
+	return kernel ? klp_status_main(cli, &o) : ulp_status_main(cli, &o);
 }

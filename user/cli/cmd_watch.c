@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/cmds.h"
 #include "ui/output.h"
+#include <patchgate/abi.h>
 
 void usage_watch(const char *prog)
 {
@@ -37,6 +39,7 @@ int cmd_watch(struct pg_cli *cli, int argc, char **argv)
 		PG_COMMON_LONGOPTS,
 		{},
 	};
+	struct pg_watch_opts o = { .interval_s = 1.0, .err_mode = PG_ERR_NONE };
 	double interval = 1.0, duration = 0.0;
 	bool kernel = false;
 	int pid = 0, c, r;
@@ -71,7 +74,11 @@ int cmd_watch(struct pg_cli *cli, int argc, char **argv)
 			}
 			break;
 		case 'e':
-			if (strcmp(optarg, "neg") && strcmp(optarg, "zero")) {
+			if (!strcmp(optarg, "neg"))
+				o.err_mode = PG_ERR_NEG;
+			else if (!strcmp(optarg, "zero"))
+				o.err_mode = PG_ERR_ZERO;
+			else {
 				pg_err(cli, PG_EXIT_USAGE, "watch: --errors takes 'neg' or 'zero', not '%s'", optarg);
 				return PG_EXIT_USAGE;
 			}
@@ -89,5 +96,15 @@ int cmd_watch(struct pg_cli *cli, int argc, char **argv)
 		pg_err(cli, PG_EXIT_USAGE, "watch: name at least one FUNC");
 		return PG_EXIT_USAGE;
 	}
-	return pg_cli_not_implemented(cli, "watch");
+	if (argc - optind > PG_MAX_FUNCS) {
+		pg_err(cli, PG_EXIT_USAGE, "watch: at most %d functions at once", PG_MAX_FUNCS);
+		return PG_EXIT_USAGE;
+	}
+	o.pid = pid;
+	o.kernel = kernel;
+	o.interval_s = interval;
+	o.duration_s = duration;
+	o.nfuncs = argc - optind;
+	o.funcs = argv + optind;
+	return kernel ? kwatch_main(cli, &o) : uwatch_main(cli, &o);
 }

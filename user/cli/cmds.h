@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Parsed options of each subcommand, handed from user/cli/cmd_*.c (which
+ * only parses) to the code that does the work.  One entry point per
+ * (command, target kind): the process side (--pid) and the kernel side
+ * (--kernel / --klp) are implemented in separate files.
+ */
+#ifndef PG_CLI_CMDS_H
+#define PG_CLI_CMDS_H
+
+#include <stdbool.h>
+#include "cli/cli.h"
+
+struct pg_watch_opts {
+	int pid;		/* 0 with kernel */
+	bool kernel;
+	double interval_s;	/* > 0 */
+	double duration_s;	/* 0: until Ctrl-C or target exit */
+	int err_mode;		/* enum pg_err_mode */
+	int nfuncs;
+	char **funcs;		/* SYMBOL or OBJECT:SYMBOL */
+};
+
+struct pg_residency_opts {
+	int pid;
+	bool kernel;
+	int nfuncs;
+	char **funcs;
+};
+
+struct pg_apply_opts {
+	int pid;		/* process patch: pid and patch_path */
+	const char *patch_path;	/* PATCH.so or MODULE.ko */
+	bool klp;		/* kernel livepatch module */
+	const char *policy_path;	/* NULL: defaults */
+	bool no_gate;
+	bool dry_run;
+	double max_wait_s;	/* < 0: from policy */
+};
+
+struct pg_revert_opts {
+	int pid;
+	const char *patch_path;	/* optional, process only */
+	const char *klp_name;	/* kernel only */
+	bool force_transition;
+};
+
+struct pg_status_opts {
+	int pid;		/* 0: all */
+	bool kernel;
+};
+
+/* process side (user/observe/uwatch.c, user/backend/ulp_cmd.c) */
+int uwatch_main(struct pg_cli *cli, const struct pg_watch_opts *o);
+int uresidency_main(struct pg_cli *cli, const struct pg_residency_opts *o);
+int ulp_apply_main(struct pg_cli *cli, const struct pg_apply_opts *o);
+int ulp_revert_main(struct pg_cli *cli, const struct pg_revert_opts *o);
+int ulp_status_main(struct pg_cli *cli, const struct pg_status_opts *o);
+
+/* kernel side (user/observe/kwatch.c, user/backend/klp_cmd.c) */
+int kwatch_main(struct pg_cli *cli, const struct pg_watch_opts *o);
+int kresidency_main(struct pg_cli *cli, const struct pg_residency_opts *o);
+int klp_apply_main(struct pg_cli *cli, const struct pg_apply_opts *o);
+int klp_revert_main(struct pg_cli *cli, const struct pg_revert_opts *o);
+int klp_status_main(struct pg_cli *cli, const struct pg_status_opts *o);
+
+/* the gate (user/gate_run.c): wraps the backends unless --no-gate */
+int gate_apply_main(struct pg_cli *cli, const struct pg_apply_opts *o);
+
+#endif

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "cli/cmds.h"
+
+int uwatch_main(struct pg_cli *cli, const struct pg_watch_opts *o)
+{
+	(void)o;
+	return pg_cli_not_implemented(cli, "watch --pid");
+}
+
+int uresidency_main(struct pg_cli *cli, const struct pg_residency_opts *o)
+{
+	(void)o;
+	return pg_cli_not_implemented(cli, "residency --pid");
+}

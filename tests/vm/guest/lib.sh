@@ -1,0 +1,42 @@
+# Helpers for tests/vm/scenarios/*.sh (sourced in the guest, busybox sh).
+# A scenario calls check/fail as it goes and ends with `verdict`; the first
+# failure is what the host reports.
+M=/pg/modules
+PG=/bin/patchgate
+: >/tmp/fails
+
+# fail MSG: record a failure (the scenario goes on, the verdict is FAIL)
+fail() { echo "FAIL: $*"; echo "$*" >>/tmp/fails; }
+# ok MSG: log a passed check
+ok() { echo "ok: $*"; }
+# check DESC CMD...: run CMD, ok/fail on its exit status
+check() { d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+# expect_rc WANT DESC CMD...: run CMD (output to /tmp/last), compare exit code
+expect_rc() {
+	want=$1 d=$2; shift 2
+	"$@" >/tmp/last 2>&1
+	got=$?
+	cat /tmp/last
+	if [ "$got" = "$want" ]; then ok "$d (exit $got)"; else fail "$d: exit $got, want $want"; fi
+}
+# contains FILE STRING: grep -F
+contains() { grep -qF -- "$2" "$1"; }
+# json_field FILE TYPE KEY: value of KEY in the last JSON line of TYPE
+json_field() {
+	grep "\"type\":\"$2\"" "$1" | tail -n1 | sed -n "s/.*\"$3\":\(\"[^\"]*\"\|[^,}]*\).*/\1/p" | tr -d '"'
+}
+# kernel_state: what a patch attempt must not change (modules, patches, taint)
+kernel_state() {
+	{ cut -d' ' -f1 /proc/modules | sort; ls /sys/kernel/livepatch; } | tr '\n' ' '
+}
+loaded() { grep -q "^$1 " /proc/modules; }
+# wait_for SECONDS CMD...: poll CMD every 0.2 s
+wait_for() {
+	n=$(( $1 * 5 )); shift
+	while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.2; n=$((n - 1)); done
+	return 1
+}
+verdict() {
+	if [ -s /tmp/fails ]; then echo "FAIL $(head -n1 /tmp/fails)" >/tmp/result
+	else echo "PASS ${1:-}" >/tmp/result; fi
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared boilerplate of the test livepatches: one patch, objects and
+ * functions given by the including file, enabled from module init.
+ */
+#ifndef PGVM_KLP_H
+#define PGVM_KLP_H
+
+#include <linux/module.h>
+#include <linux/kernel.h>
+#include <linux/livepatch.h>
+
+#define PGVM_KLP_MODULE(objs)						\
+	static struct klp_patch pgvm_patch = {				\
+		.mod = THIS_MODULE,					\
+		.objs = objs,						\
+	};								\
+	static int __init pgvm_init(void)				\
+	{								\
+		return klp_enable_patch(&pgvm_patch);			\
+	}								\
+	static void __exit pgvm_exit(void)				\
+	{								\
+	}								\
+	module_init(pgvm_init);						\
+	module_exit(pgvm_exit);						\
+	MODULE_LICENSE("GPL");						\
+	MODULE_INFO(livepatch, "Y")
+
+#endif

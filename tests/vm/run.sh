@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# VM rig: boots Debian's cloud kernel under QEMU (TCG) with a busybox
+# initramfs, runs tests/vm/scenarios/*.sh inside the guest and checks the
+# "PGVM RESULT <scenario> PASS|FAIL <detail>" lines it prints on the serial
+# console.  Fails on any FAIL, any missing scenario, or a timeout.
+#
+#   tests/vm/run.sh [SCENARIO...]     (default: every scenario)
+#   PGVM_TIMEOUT=600 PGVM_KEEP=1 tests/vm/run.sh
+#
+# Needs root for apt-get (headers, image download); run via `make check-vm`.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=$ROOT/.cache/vm
+OUT=$ROOT/.output/vm
+TIMEOUT=${PGVM_TIMEOUT:-540}
+
+die() { echo "vm: error: $*" >&2; echo "vm: 0 passed, 1 failed"; exit 1; }
+log() { echo "vm: $*"; }
+
+mkdir -p "$CACHE" "$OUT"
+
+# ---- kernel: the version linux-image-cloud-amd64 depends on --------------
+kver=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null \
+	| sed -n 's/^ *Depends: linux-image-\(.*-cloud-amd64\)$/\1/p' | head -n1)
+[ -n "$kver" ] || die "cannot resolve the cloud kernel version (apt-cache depends linux-image-cloud-amd64); run 'apt-get update' first"
+log "guest kernel $kver"
+
+vmlinuz=$CACHE/vmlinuz-$kver
+if [ ! -s "$vmlinuz" ]; then
+	deb=$(ls "$CACHE"/linux-image-"$kver"_*.deb 2>/dev/null | head -n1 || true)
+	if [ -z "$deb" ]; then
+		(cd "$CACHE" && apt-get download "linux-image-$kver" >/dev/null 2>"$OUT/download.err") ||
+			die "apt-get download linux-image-$kver failed: $(tail -n1 "$OUT/download.err")"
+		deb=$(ls "$CACHE"/linux-image-"$kver"_*.deb | head -n1)
+	fi
+	rm -rf "$CACHE/x"
+	dpkg-deb -x "$deb" "$CACHE/x" || die "cannot unpack $deb"
+	cp "$CACHE/x/boot/vmlinuz-$kver" "$vmlinuz.tmp" && mv "$vmlinuz.tmp" "$vmlinuz"
+	rm -rf "$CACHE/x"
+fi
+
+# ---- headers, modules ----------------------------------------------------
+kdir=/usr/src/linux-headers-$kver
+if [ ! -d "$kdir" ]; then
+	[ "$(id -u)" -eq 0 ] || die "missing $kdir; run as root or: apt-get install linux-headers-$kver"
+	log "installing linux-headers-$kver"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"linux-headers-$kver" >"$OUT/headers.log" 2>&1 ||
+		die "apt-get install linux-headers-$kver failed (see $OUT/headers.log)"
+fi
+
+moddir=$OUT/modules
+rm -rf "$moddir" && mkdir -p "$moddir"
+cp "$ROOT"/tests/vm/modules/Kbuild "$ROOT"/tests/vm/modules/*.[ch] "$moddir/"
+make -s -C "$kdir" M="$moddir" modules >"$OUT/modules.log" 2>&1 ||
+	{ cat "$OUT/modules.log" >&2; die "test modules failed to build"; }
+# Bad input: pgvm_good with a vermagic from another kernel (same length,
+# so the ELF layout is untouched).
+if [ "${kver:0:1}" = 9 ]; then fake=8${kver:1}; else fake=9${kver:1}; fi
+perl -pe "s/vermagic=\Q$kver\E /vermagic=$fake /g" "$moddir/pgvm_good.ko" >"$moddir/pgvm_badmagic.ko"
+cmp -s "$moddir/pgvm_good.ko" "$moddir/pgvm_badmagic.ko" && die "could not forge a vermagic mismatch"
+
+# ---- patchgate for the guest ---------------------------------------------
+make -C "$ROOT" -s -j2 static >"$OUT/static.log" 2>&1 ||
+	{ cat "$OUT/static.log" >&2; die "make static failed"; }
+
+# ---- initramfs ------------------------------------------------------------
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || busybox=/bin/busybox
+[ -x "$busybox" ] || die "busybox-static is not installed (scripts/deps.sh vm)"
+
+scen=("$@")
+if [ ${#scen[@]} -eq 0 ]; then
+	for f in "$ROOT"/tests/vm/scenarios/[0-9]*.sh; do
+		scen+=("$(basename "$f" .sh)")
+	done
+fi
+for s in "${scen[@]}"; do
+	[ -f "$ROOT/tests/vm/scenarios/$s.sh" ] || die "no such scenario: $s"
+done
+
+rd=$OUT/initramfs
+rm -rf "$rd" && mkdir -p "$rd"/{bin,sbin,proc,sys,dev,tmp,run,pg/modules,pg/scenarios,pg/bench}
+cp "$busybox" "$rd/bin/busybox"
+cp "$ROOT"/tests/vm/guest/init "$rd/init"
+cp "$ROOT"/tests/vm/guest/lib.sh "$rd/pg/lib.sh"
+cp "$ROOT"/.output/static/patchgate "$rd/bin/patchgate"
+cp "$moddir"/*.ko "$rd/pg/modules/"
+for s in "${scen[@]}"; do
+	cp "$ROOT/tests/vm/scenarios/$s.sh" "$rd/pg/scenarios/"
+done
+printf '%s\n' "${scen[@]}" >"$rd/pg/scenarios.list"
+echo "$kver" >"$rd/pg/kver"
+[ -d "$ROOT/bench/vm" ] && cp "$ROOT"/bench/vm/*.sh "$rd/pg/bench/" 2>/dev/null || true
+echo "${PGVM_BENCH:-0}" >"$rd/pg/bench.enabled"
+chmod +x "$rd/init" "$rd"/pg/scenarios/*.sh
+(cd "$rd" && find . | cpio -o -H newc --quiet | gzip -1 >"$OUT/initramfs.gz")
+
+# ---- boot -----------------------------------------------------------------
+console=$OUT/console.log
+log "booting (${#scen[@]} scenarios, timeout ${TIMEOUT}s; console in ${console#$ROOT/})"
+start=$(date +%s)
+set +e
+timeout --foreground "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1G \
+	-nographic -no-reboot -nic none \
+	-kernel "$vmlinuz" -initrd "$OUT/initramfs.gz" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init" \
+	</dev/null >"$console" 2>&1
+qrc=$?
+set -e
+log "guest ran $(( $(date +%s) - start ))s (qemu exit $qrc)"
+tr -d '\r' <"$console" >"$console.txt"
+
+pass=0 fail=0
+for s in "${scen[@]}"; do
+	line=$(grep -a "^PGVM RESULT $s " "$console.txt" | tail -n1 || true)
+	case "$line" in
+	"PGVM RESULT $s PASS"*) pass=$((pass + 1)); echo "  PASS $s ${line#PGVM RESULT $s PASS}" ;;
+	"PGVM RESULT $s FAIL"*) fail=$((fail + 1)); echo "  FAIL $s ${line#PGVM RESULT $s FAIL}" ;;
+	*) fail=$((fail + 1)); echo "  FAIL $s (no result: crash or timeout)" ;;
+	esac
+done
+grep -a '^PGVM BENCH ' "$console.txt" | sed 's/^PGVM BENCH /  bench: /' || true
+if [ "$qrc" -eq 124 ]; then
+	echo "vm: guest timed out after ${TIMEOUT}s"
+	fail=$((fail + 1))
+fi
+if [ "$fail" -ne 0 ]; then
+	echo "vm: --- failing scenarios' guest output ---"
+	awk '/^PGVM BEGIN /{buf=""; name=$3} {buf=buf $0 "\n"} /^PGVM RESULT .* FAIL/{printf "%s", buf} ' "$console.txt" | tail -n 200
+	[ "$qrc" -eq 124 ] && tail -n 40 "$console.txt"
+fi
+echo "vm: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -97,6 +97,14 @@ struct pg_func_cfg {
 	__pg_u32 flags;		/* reserved, 0 */
 };
 
+/*
+ * Each nesting frame records its function and generation slot in one byte:
+ * fn | (slot << PG_NEST_GEN_SHIFT).  Needs PG_MAX_FUNCS <= 64 and
+ * PG_GEN_SLOTS <= 4.
+ */
+#define PG_NEST_FN_MASK		(PG_MAX_FUNCS - 1)
+#define PG_NEST_GEN_SHIFT	6
+
 /* Per-thread nesting stack; also what residency reads for processes. */
 struct pg_nest {
 	__pg_u64 ts[PG_NEST_DEPTH];	/* entry timestamps, ns */

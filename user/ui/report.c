@@ -4,9 +4,9 @@
 #include "ui/output.h"
 #include "ui/report.h"
 
-static json_object *func_json(const struct pg_func_report *r)
+static json_object *func_json(const struct pg_func_report *r, const char *type)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = type ? pg_json_record(type) : json_object_new_object();
 
 	json_object_object_add(o, "func", json_object_new_string(r->func));
 	json_object_object_add(o, "object", json_object_new_string(r->object ? r->object : ""));
@@ -53,9 +53,8 @@ void report_func(const struct pg_cli *cli, const struct pg_func_report *r, doubl
 	char a[16], b[16], c[16], d[16], e[16];
 
 	if (cli->json) {
-		json_object *o = func_json(r);
+		json_object *o = func_json(r, "func");
 
-		json_object_object_add(o, "type", json_object_new_string("func"));
 		json_object_object_add(o, "t", json_object_new_double(t_s));
 		pg_json_emit(o);
 		return;
@@ -83,7 +82,7 @@ void report_summary(const struct pg_cli *cli, const struct pg_func_report *r, in
 		json_object_object_add(o, "duration_s", json_object_new_double(duration_s));
 		json_object_object_add(o, "reason", json_object_new_string(reason ? reason : "done"));
 		for (int i = 0; i < n; i++)
-			json_object_array_add(arr, func_json(&r[i]));
+			json_object_array_add(arr, func_json(&r[i], NULL));
 		json_object_object_add(o, "funcs", arr);
 		pg_json_emit(o);
 		return;

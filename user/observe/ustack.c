@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <elfutils/libdwfl.h>
+#include "observe/ustack.h"
+
+struct scan_ctx {
+	const struct ustack_range *ranges;
+	int nranges;
+	struct ustack_hit *hits;
+	int max, n;
+	int pid, tid;
+	int frame;
+	bool seen[64];		/* per function, for the current thread */
+	int unwind_errors;
+};
+
+static void read_comm(int pid, int tid, char *out, size_t len)
+{
+	char fn[64];
+	FILE *f;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/task/%d/comm", pid, tid);
+	out[0] = '\0';
+	f = fopen(fn, "re");
+	if (!f)
+		return;
+	if (fgets(out, (int)len, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+static int frame_cb(Dwfl_Frame *frame, void *arg)
+{
+	struct scan_ctx *c = arg;
+	bool activation;
+	Dwarf_Addr pc;
+
+	if (!dwfl_frame_pc(frame, &pc, &activation))
+		return DWARF_CB_ABORT;
+	/* a return address points after the call: look at the call itself */
+	if (!activation)
+		pc--;
+	for (int i = 0; i < c->nranges && i < 64; i++) {
+		if (pc < c->ranges[i].start || pc >= c->ranges[i].end || c->seen[i])
+			continue;
+		c->seen[i] = true;
+		if (c->n < c->max) {
+			struct ustack_hit *h = &c->hits[c->n++];
+
+			h->tid = c->tid;
+			h->func = i;
+			h->frame = c->frame;
+			read_comm(c->pid, c->tid, h->comm, sizeof(h->comm));
+		}
+	}
+	c->frame++;
+	return c->frame > 256 ? DWARF_CB_ABORT : DWARF_CB_OK;
+}
+
+static int thread_cb(Dwfl_Thread *thread, void *arg)
+{
+	struct scan_ctx *c = arg;
+
+	c->tid = (int)dwfl_thread_tid(thread);
+	c->frame = 0;
+	memset(c->seen, 0, sizeof(c->seen));
+	/* an unwind that stops early (no CFI further up) still reported what it saw */
+	if (dwfl_thread_getframes(thread, frame_cb, c) != 0 && c->frame == 0)
+		c->unwind_errors++;
+	return DWARF_CB_OK;
+}
+
+int ustack_scan(int pid, const struct ustack_range *ranges, int nranges,
+		struct ustack_hit *hits, int max, char *err, size_t errlen)
+{
+	static const Dwfl_Callbacks cbs = {
+		.find_elf = dwfl_linux_proc_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+	};
+	struct scan_ctx c = {
+		.ranges = ranges, .nranges = nranges, .hits = hits, .max = max, .pid = pid,
+	};
+	Dwfl *dwfl = NULL;
+	int e, ret = 0;
+
+	dwfl = dwfl_begin(&cbs);
+	if (!dwfl) {
+		snprintf(err, errlen, "libdw: %s", dwfl_errmsg(-1));
+		return -ENOMEM;
+	}
+	e = dwfl_linux_proc_report(dwfl, pid);
+	if (e) {
+		ret = e > 0 ? -e : -ESRCH;
+		snprintf(err, errlen, "cannot read the mappings of pid %d: %s", pid, strerror(-ret));
+		goto cleanup;
+	}
+	dwfl_report_end(dwfl, NULL, NULL);
+	e = dwfl_linux_proc_attach(dwfl, pid, false);
+	if (e) {
+		ret = e > 0 ? -e : -EPERM;
+		snprintf(err, errlen, "cannot trace pid %d: %s%s", pid, strerror(-ret),
+			 ret == -EPERM ? " -- is another tracer attached, or are you not root?" : "");
+		goto cleanup;
+	}
+	if (dwfl_getthreads(dwfl, thread_cb, &c) < 0 && !c.n && c.unwind_errors) {
+		ret = -EIO;
+		snprintf(err, errlen, "cannot unwind the threads of pid %d: %s", pid, dwfl_errmsg(-1));
+		goto cleanup;
+	}
+	ret = c.n;
+cleanup:
+	dwfl_end(dwfl);
+	return ret;
+}

@@ -11,7 +11,8 @@
  * as one JSON line on stdout, so tests can compare patchgate's figures with
  * the truth.  With --wait-signal the workers wait for SIGUSR1 before their
  * first call (so a watcher can attach first).  --block N parks N extra
- * threads inside pg_block() until SIGUSR2.
+ * threads inside pg_block() until SIGUSR2 (they too wait for SIGUSR1 with
+ * --wait-signal, and print their tids on stderr).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -206,6 +207,9 @@ static void *worker(void *arg)
 static void *blocker(void *arg)
 {
 	(void)arg;
+	while (!go && !stop)
+		usleep(1000);
+	fprintf(stderr, "demo-service: blocker tid %ld entering pg_block\n", (long)syscall(SYS_gettid));
 	pg_block();
 	return NULL;
 }

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Gate policy: an INI file (inih), section [gate] (keys before any section
+ * are accepted too), plus `--set key=value` overrides.  Every key, its unit
+ * and its default are in docs/policy.md.
+ */
+#ifndef PG_CORE_POLICY_H
+#define PG_CORE_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* The one section name policy files use. */
+#define POLICY_SECTION		"gate"
+
+enum pg_on_inconclusive {
+	PG_INCONCLUSIVE_EXTEND = 0,	/* bake once more, then revert */
+	PG_INCONCLUSIVE_REVERT,		/* revert (exit 2) */
+	PG_INCONCLUSIVE_HOLD,		/* keep the patch, commit unjudged (exit 0) */
+};
+
+struct pg_policy {
+	uint64_t min_samples;		/* calls per function, per side */
+	uint64_t max_wait_ns;		/* bound on BASELINE, and again on WAIT_WINDOW */
+	uint64_t dwell_ns;		/* window must stay clear this long */
+	uint64_t transition_timeout_ns;	/* klp transition bound */
+	uint64_t bake_ns;		/* post-patch observation time */
+	uint64_t hang_timeout_ns;	/* in-flight above baseline with no progress */
+	double p50_ratio_max;		/* post/base p50 allowed */
+	double p99_ratio_max;		/* post/base p99 allowed */
+	double error_rate_delta_max;	/* post - base error fraction allowed */
+	double alpha;			/* family-wise false-revert rate, per run */
+	enum pg_on_inconclusive on_inconclusive;
+};
+
+/* Defaults (docs/policy.md). */
+#define POLICY_DEF_MIN_SAMPLES		1000
+#define POLICY_DEF_MAX_WAIT_NS		(300ULL * 1000000000ULL)
+#define POLICY_DEF_DWELL_NS		(1ULL * 1000000000ULL)
+#define POLICY_DEF_TRANSITION_NS	(60ULL * 1000000000ULL)
+#define POLICY_DEF_BAKE_NS		(300ULL * 1000000000ULL)
+#define POLICY_DEF_HANG_NS		(10ULL * 1000000000ULL)
+#define POLICY_DEF_P50_RATIO_MAX	1.10
+#define POLICY_DEF_P99_RATIO_MAX	1.20
+#define POLICY_DEF_ERR_DELTA_MAX	0.005
+#define POLICY_DEF_ALPHA		0.01
+#define POLICY_DEF_ON_INCONCLUSIVE	PG_INCONCLUSIVE_EXTEND
+
+/* Limits a value must respect (docs/policy.md). */
+#define POLICY_MIN_SAMPLES_MIN		100
+#define POLICY_MIN_SAMPLES_MAX		100000000ULL
+#define POLICY_DURATION_MAX_NS		(86400ULL * 1000000000ULL)
+#define POLICY_ALPHA_MAX		0.01
+#define POLICY_RATIO_MAX		100.0
+
+void policy_defaults(struct pg_policy *p);
+
+/*
+ * Set one key from its text value, as a file line or `--set key=value`
+ * would.  On error returns -EINVAL (-ENOENT for an unknown key) and writes
+ * "unknown key 'x' (did you mean y?)" or "bad value 'v' for key 'k': ..."
+ * into @err; @p is unchanged then.  Does not check cross-key rules: call
+ * policy_validate() after the last override.
+ */
+int policy_set(struct pg_policy *p, const char *key, const char *value,
+	       char *err, size_t errlen);
+
+/* Cross-key rules (dwell < max_wait, ...).  -EINVAL with a message. */
+int policy_validate(const struct pg_policy *p, char *err, size_t errlen);
+
+/*
+ * Parse INI text into @p, which the caller has set (usually to defaults);
+ * keys absent from the text keep their value.  @name labels messages
+ * ("strict.ini:7: unknown key ...").  Stops at the first error; returns 0
+ * or -EINVAL with the message in @err.  Ends with policy_validate().
+ */
+int policy_parse_string(struct pg_policy *p, const char *text, const char *name,
+			char *err, size_t errlen);
+/* The same, reading an open stream the caller owns. */
+int policy_parse_file(struct pg_policy *p, FILE *f, const char *name,
+		      char *err, size_t errlen);
+
+const char *policy_inconclusive_name(enum pg_on_inconclusive v);
+
+/* Number of keys, and the name of key @i (for docs, --help and tests). */
+unsigned int policy_nkeys(void);
+const char *policy_key_name(unsigned int i);
+/* Format the current value of @key into @buf ("300s", "1.2", ...).  -ENOENT if unknown. */
+int policy_get(const struct pg_policy *p, const char *key, char *buf, size_t len);
+
+#endif

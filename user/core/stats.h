@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Baseline vs post-patch comparison of one function: quantile ratios and
+ * three one-sided tests (post worse than baseline).  The comparison's alpha
+ * is split over them (Bonferroni, weighted): the tail test gets half, the
+ * bulk and error tests a quarter each, since the bulk test has power to
+ * spare and tails are where live patches hurt.
+ *
+ *   bulk    Mann-Whitney U on the binned latencies (ties = same bucket,
+ *           tie-corrected variance, normal approximation);
+ *   tail    exceedance test: post calls above the baseline's p99, with the
+ *           exact distribution-free law of that count (the baseline p99 is
+ *           itself an estimate, and the law accounts for it);
+ *   errors  two-proportion z-test on errors/exits.
+ *
+ * A rule fires only when its test is significant AND its practical effect
+ * is past the policy threshold.  See docs/statistics.md.
+ */
+#ifndef PG_CORE_STATS_H
+#define PG_CORE_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <patchgate/abi.h>
+
+struct pg_policy;
+
+/* Quantile of the baseline that the tail test uses as its threshold. */
+#define STATS_TAIL_Q		0.99
+/* Shares of alpha per test (Bonferroni, weighted); they sum to 1. */
+#define STATS_ALPHA_SHARE_BULK	0.25
+#define STATS_ALPHA_SHARE_TAIL	0.50
+#define STATS_ALPHA_SHARE_ERR	0.25
+
+enum stats_outcome {
+	STATS_OK = 0,
+	STATS_REGRESSED,
+	STATS_INCONCLUSIVE,	/* fewer than min_samples on a side */
+};
+
+/* Bits of stats_verdict.rules: which regression rules fired. */
+enum stats_rule {
+	STATS_RULE_P50 = 1u << 0,	/* Mann-Whitney significant, p50 ratio > p50_ratio_max */
+	STATS_RULE_P99 = 1u << 1,	/* tail test significant, p99 ratio > p99_ratio_max */
+	STATS_RULE_ERRORS = 1u << 2,	/* error z-test significant, rise > error_rate_delta_max */
+};
+
+/* Call counters of one side: returns seen and returns classed as errors. */
+struct stats_counts {
+	uint64_t exits;
+	uint64_t errors;
+};
+
+/* Every number behind one comparison, for the audit record. */
+struct stats_verdict {
+	enum stats_outcome outcome;
+	unsigned int rules;		/* STATS_RULE_* that fired */
+	unsigned int significant;	/* STATS_RULE_* whose test alone was significant */
+	double alpha;			/* alpha this comparison was run at */
+	double alpha_bulk;		/* alpha * STATS_ALPHA_SHARE_BULK */
+	double alpha_tail;		/* alpha * STATS_ALPHA_SHARE_TAIL */
+	double alpha_err;		/* alpha * STATS_ALPHA_SHARE_ERR */
+
+	uint64_t n_base, n_post;	/* timed calls (histogram counts) */
+	double p50_base, p90_base, p99_base;	/* ns */
+	double p50_post, p90_post, p99_post;
+	double p50_ratio, p90_ratio, p99_ratio;	/* post / base; 0 when undefined */
+
+	double mw_u;			/* U of the post sample */
+	double mw_z;			/* standardised, continuity-corrected */
+	double mw_p;			/* one-sided: post stochastically larger */
+
+	double tail_threshold_ns;	/* baseline p99 */
+	double tail_base;		/* baseline calls above it */
+	double tail_post;		/* post calls above it */
+	double tail_expected;		/* post calls expected above it under no change */
+	double tail_p;			/* one-sided: more post calls above than chance */
+
+	struct stats_counts cnt_base, cnt_post;
+	double err_rate_base, err_rate_post, err_delta;	/* fractions; delta = post - base */
+	double err_z;
+	double err_p;			/* one-sided: post error rate higher */
+};
+
+/* Upper tail of the standard normal, P(Z > z). */
+double stats_norm_sf(double z);
+
+/*
+ * Mann-Whitney U of @post against @base over histogram buckets (samples in
+ * one bucket are ties).  Stores U and the continuity-corrected z in @u/@z
+ * (either may be NULL).  Returns the one-sided p-value that post is
+ * stochastically larger; 1.0 when a side is empty or every sample ties.
+ */
+double stats_mann_whitney(const struct pg_hist *base, const struct pg_hist *post,
+			  double *u, double *z);
+
+/*
+ * Exceedance law: with @n_base baseline and @n_post post samples drawn from
+ * one continuous distribution, the probability that at least @k post
+ * samples lie above the @m-th largest baseline sample.  Exact,
+ * distribution-free, computed with lgamma.  @m >= 1.
+ */
+double stats_exceed_sf(uint64_t n_base, uint64_t n_post, uint64_t m, uint64_t k);
+
+/*
+ * Tail test: threshold = baseline quantile STATS_TAIL_Q, count the calls of
+ * each side above it and return the one-sided p-value of the post count
+ * (stats_exceed_sf).  Fills the tail_* fields of @v.
+ */
+double stats_tail_test(const struct pg_hist *base, const struct pg_hist *post,
+		       struct stats_verdict *v);
+
+/*
+ * One-sided two-proportion z-test (pooled variance) that the error rate
+ * e2/n2 exceeds e1/n1.  Stores z in @z (may be NULL).  Returns 1.0 when
+ * either n is 0 or no errors were seen at all.
+ */
+double stats_two_prop(uint64_t e1, uint64_t n1, uint64_t e2, uint64_t n2, double *z);
+
+/*
+ * Compare one function before and after.  @cb/@cp are the error counters
+ * (may be NULL: no error test).  @pol supplies min_samples and the
+ * practical thresholds; @alpha is the family-wise level for this
+ * comparison (the caller spends it: see gate.c), split over the three
+ * tests by the STATS_ALPHA_SHARE_* weights.  Fills @v entirely.  Returns the outcome.
+ */
+enum stats_outcome stats_compare(const struct pg_hist *base, const struct pg_hist *post,
+				 const struct stats_counts *cb, const struct stats_counts *cp,
+				 const struct pg_policy *pol, double alpha,
+				 struct stats_verdict *v);
+
+const char *stats_outcome_name(enum stats_outcome o);
+/* "p50", "p99", "errors" for a single rule bit; NULL otherwise. */
+const char *stats_rule_name(unsigned int rule);
+
+#endif

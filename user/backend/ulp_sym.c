@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "backend/ulp_ptrace.h"
+#include "backend/ulp_sym.h"
+#include "observe/symbols.h"
+
+int ulp_maps_read(int pid, struct ulp_map **out, int *n)
+{
+	char fn[64], line[4096 + 256];
+	struct ulp_map *v = NULL;
+	int cnt = 0, cap = 0;
+	FILE *f;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/maps", pid);
+	f = fopen(fn, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long s, e;
+		char perms[8];
+		int pos = 0;
+
+		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &s, &e, perms, &pos) < 3)
+			continue;
+		if (cnt == cap) {
+			struct ulp_map *nv;
+
+			cap = cap ? cap * 2 : 256;
+			nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
+				free(v);
+				fclose(f);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[cnt].start = s;
+		v[cnt].end = e;
+		snprintf(v[cnt].perms, sizeof(v[cnt].perms), "%.4s", perms);
+		v[cnt].path[0] = '\0';
+		if (pos) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(v[cnt].path, sizeof(v[cnt].path), "%s", line + pos);
+		}
+		cnt++;
+	}
+	fclose(f);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/* Scan one symbol table for @name; prefer non-hidden versions in .dynsym. */
+static int scan_symtab(Elf *elf, Elf_Scn *scn, bool globals_only, const char *name,
+		       uint64_t *value, bool *ifunc)
+{
+	Elf_Data *d = elf_getdata(scn, NULL), *vd = NULL;
+	Elf_Scn *vs = NULL;
+	GElf_Shdr sh;
+	int found = -ENOENT;
+
+	if (!d || !gelf_getshdr(scn, &sh) || !sh.sh_entsize)
+		return -ENOENT;
+	if (sh.sh_type == SHT_DYNSYM) {
+		while ((vs = elf_nextscn(elf, vs))) {
+			GElf_Shdr vsh;
+
+			if (gelf_getshdr(vs, &vsh) && vsh.sh_type == SHT_GNU_versym) {
+				vd = elf_getdata(vs, NULL);
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+		const char *n;
+		GElf_Versym ver = 0;
+		GElf_Sym s;
+		int type;
+
+		if (!gelf_getsym(d, (int)i, &s) || s.st_shndx == SHN_UNDEF)
+			continue;
+		type = GELF_ST_TYPE(s.st_info);
+		if (type != STT_FUNC && type != STT_OBJECT && type != STT_GNU_IFUNC && type != STT_NOTYPE)
+			continue;
+		if (globals_only && GELF_ST_BIND(s.st_info) == STB_LOCAL)
+			continue;
+		n = elf_strptr(elf, sh.sh_link, s.st_name);
+		if (!n || strcmp(n, name))
+			continue;
+		if (vd && gelf_getversym(vd, (int)i, &ver) && (ver & 0x8000) && found == 0)
+			continue;	/* hidden (old) version, a default one is known */
+		*value = s.st_value;
+		*ifunc = type == STT_GNU_IFUNC;
+		found = 0;
+		if (!(ver & 0x8000) && GELF_ST_BIND(s.st_info) != STB_LOCAL)
+			break;
+	}
+	return found;
+}
+
+static int lookup_in(const char *path, bool symtab_too, const char *name, uint64_t *value, bool *ifunc)
+{
+	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
+	Elf *elf;
+	int fd, ret = -ENOENT;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf) {
+		close(fd);
+		return -ENOEXEC;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB)
+			symtab = scn;
+		else if (sh.sh_type == SHT_DYNSYM)
+			dynsym = scn;
+	}
+	if (symtab_too && symtab)
+		ret = scan_symtab(elf, symtab, false, name, value, ifunc);
+	if (ret && dynsym)
+		ret = scan_symtab(elf, dynsym, !symtab_too, name, value, ifunc);
+	elf_end(elf);
+	close(fd);
+	return ret;
+}
+
+int ulp_sym_lookup(struct sym_proc *sp, int first, const char *name, uint64_t *addr, bool *is_ifunc)
+{
+	char path[4300];
+	int n = sym_proc__nobjs(sp);
+
+	elf_version(EV_CURRENT);
+	for (int k = -1; k < n; k++) {
+		int i = k < 0 ? first : k;
+		uint64_t v;
+
+		if (k == first)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/root%s", sym_proc__pid(sp), sym_proc__obj_path(sp, i));
+		if (!lookup_in(path, k < 0, name, &v, is_ifunc)) {
+			*addr = v + sym_proc__obj_bias(sp, i);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int ulp_find_tramp(struct sym_proc *sp, const struct ulp_map *maps, int nmaps, uint64_t *addr)
+{
+	char path[4300];
+	int n = sym_proc__nobjs(sp);
+
+	elf_version(EV_CURRENT);
+	for (int i = 0; i < n; i++) {
+		Elf *elf;
+		size_t nph = 0;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/root%s", sym_proc__pid(sp), sym_proc__obj_path(sp, i));
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		if (elf && !elf_getphdrnum(elf, &nph)) {
+			for (size_t k = 0; k < nph; k++) {
+				uint64_t end, page_end;
+				GElf_Phdr ph;
+
+				if (!gelf_getphdr(elf, (int)k, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+					continue;
+				end = sym_proc__obj_bias(sp, i) + ph.p_vaddr + ph.p_memsz;
+				page_end = (end + 4095) & ~4095ull;
+				if (page_end - end < ULP_TRAMP_SIZE + 16)
+					continue;
+				for (int m = 0; m < nmaps; m++) {
+					if (maps[m].start <= page_end - 1 && page_end <= maps[m].end &&
+					    maps[m].perms[2] == 'x') {
+						*addr = page_end - ULP_TRAMP_SIZE;
+						elf_end(elf);
+						close(fd);
+						return 0;
+					}
+				}
+			}
+		}
+		if (elf)
+			elf_end(elf);
+		close(fd);
+	}
+	return -ENOSPC;
+}
+
+uint64_t ulp_find_gap(const struct ulp_map *maps, int nmaps, uint64_t lo, uint64_t hi, uint64_t len)
+{
+	const uint64_t reach = 3ull << 29;	/* 1.5 GiB */
+	uint64_t best = 0, best_dist = UINT64_MAX;
+
+	for (int i = 0; i <= nmaps; i++) {
+		/* gaps: [prev end + guard, next start - guard) */
+		uint64_t gs = i ? maps[i - 1].end + (1 << 20) : 1 << 24;
+		uint64_t ge = i < nmaps ? maps[i].start - (1 << 20) : 0x7ff000000000ull;
+		uint64_t cand[2], dist;
+
+		if (i < nmaps && maps[i].start < (1 << 20) * 2)
+			continue;
+		if (ge <= gs || ge - gs < len)
+			continue;
+		/* the end nearest to the target: top of a gap below it, bottom of one above */
+		cand[0] = (ge - len) & ~0xfffull;
+		cand[1] = (gs + 0xfff) & ~0xfffull;
+		for (int c = 0; c < 2; c++) {
+			uint64_t a = cand[c];
+
+			if (a < gs || a + len > ge)
+				continue;
+			/* leave room for the heap to grow */
+			if (c == 1 && i && !strcmp(maps[i - 1].path, "[heap]"))
+				continue;
+			if (a + len > lo + reach || a + reach < hi)
+				continue;
+			dist = a > hi ? a - hi : lo - (a + len);
+			if (dist < best_dist) {
+				best_dist = dist;
+				best = a;
+			}
+		}
+	}
+	return best;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the ulp backend needs from a live process beyond
+ * observe/symbols.h: any defined symbol (data too) of its objects for
+ * relocation, the slack after executable segments for the injection
+ * trampoline, and a free gap near the target for the patch mapping.
+ */
+#ifndef PG_BACKEND_ULP_SYM_H
+#define PG_BACKEND_ULP_SYM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sym_proc;
+
+struct ulp_map {
+	uint64_t start, end;
+	char perms[5];
+	char path[256];
+};
+
+/* /proc/PID/maps, in address order; caller frees *out.  -errno. */
+int ulp_maps_read(int pid, struct ulp_map **out, int *n);
+
+/*
+ * Address of @name for relocation: in object @first (its .symtab, static
+ * symbols included, else .dynsym) then in every other object's .dynsym
+ * (global, default version).  *is_ifunc set for STT_GNU_IFUNC.
+ * -ENOENT when nobody defines it.
+ */
+int ulp_sym_lookup(struct sym_proc *sp, int first, const char *name, uint64_t *addr, bool *is_ifunc);
+
+/* An address of ULP_TRAMP_SIZE never-executed bytes in an r-x mapping; -ENOSPC. */
+int ulp_find_tramp(struct sym_proc *sp, const struct ulp_map *maps, int nmaps, uint64_t *addr);
+
+/*
+ * A free, page-aligned range of @len bytes whose every byte is within
+ * +-1.5 GiB of [@lo, @hi), closest to it; 0 when there is none.
+ */
+uint64_t ulp_find_gap(const struct ulp_map *maps, int nmaps, uint64_t lo, uint64_t hi, uint64_t len);
+
+#endif

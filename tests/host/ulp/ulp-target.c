@@ -39,7 +39,7 @@ static int nhot;
 static const char *churn_lib;
 
 /* patched by patches/good.c; reached by the patch through its static name */
-static int pg_bias = PG_BUMP;
+__attribute__((used)) static int pg_bias = PG_BUMP;
 
 __attribute__((noinline, used)) static int helper_add(int a, int b)
 {

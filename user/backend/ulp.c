@@ -341,12 +341,28 @@ out:
 	return err;
 }
 
-static int unmap_in(struct ulp_tset *ts, uint64_t tramp, uint64_t lo, uint64_t hi)
+/*
+ * Unmap the patch at [@lo, @hi) from the stopped process, but only while
+ * it is still there (a mapping of @path inside the range): after a crash
+ * the range may have been unmapped already and reused by someone else.
+ */
+static int unmap_in(struct ulp_tset *ts, uint64_t tramp, uint64_t lo, uint64_t hi, const char *path)
 {
+	struct ulp_map *maps = NULL;
 	struct ulp_inject inj;
+	bool ours = false;
 	int64_t r;
-	int err;
+	int err, n = 0;
 
+	err = ulp_maps_read(ts->pid, &maps, &n);
+	if (err)
+		return err;
+	for (int i = 0; i < n; i++)
+		if (maps[i].start >= lo && maps[i].end <= hi && !strcmp(maps[i].path, path))
+			ours = true;
+	free(maps);
+	if (!ours)
+		return 0;
 	err = ulp_inject__begin(&inj, ts, inj_tid(ts), tramp);
 	if (err)
 		return err;
@@ -476,7 +492,7 @@ static int commit_writes(struct ulp_tset *ts, void *vctx)
 	if (c->unmap_hi) {
 		int refs = referenced(ts, c->unmap_lo, c->unmap_hi, c->res);
 
-		if (refs == 0 && !unmap_in(ts, c->tramp, c->unmap_lo, c->unmap_hi))
+		if (refs == 0 && !unmap_in(ts, c->tramp, c->unmap_lo, c->unmap_hi, c->jp->patch))
 			c->res->kept_mapped = false;
 		else
 			c->res->kept_mapped = true;
@@ -794,7 +810,7 @@ int ulp_apply(int pid, const char *patch_path, const struct ulp_opts *o, struct 
 	err = rounds(ts, rg, j->p[ji].nf, deadline_of(o), commit_writes, &wc, res);
 	if (err == -EAGAIN) {
 		/* threads are stopped: take the unused patch out, then let them go */
-		unmap_in(ts, tramp, res->map_lo, res->map_hi);
+		unmap_in(ts, tramp, res->map_lo, res->map_hi, p->path);
 		ulp_tset__detach_all(ts);
 		name_blockers(pid, res);
 		ulp_journal__del(j, ji);
@@ -822,8 +838,8 @@ int ulp_apply(int pid, const char *patch_path, const struct ulp_opts *o, struct 
 	describe(res, &j->p[ji]);
 	goto cleanup;
 unmap:
-	if (ts && ts->n && !ulp_tset__stop_one(ts, inj_tid(ts)))
-		unmap_in(ts, tramp, res->map_lo, res->map_hi);
+	if (ts && ts->n && res->map_hi && !ulp_tset__stop_one(ts, inj_tid(ts)))
+		unmap_in(ts, tramp, res->map_lo, res->map_hi, p->path);
 	if (err == -ESRCH) {
 		res->fail = ULP_FAIL_GONE;
 		snprintf(res->msg, sizeof(res->msg), "pid %d exited during apply", pid);

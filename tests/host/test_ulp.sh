@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Host tests of the ulp backend: apply --no-gate / revert / status on live
+# processes (tests/host/ulp/ulp-target), every bad-input case, blockers,
+# the target exiting mid-apply, SIGKILL of patchgate at random moments,
+# and an apply/revert stress run.
+#   ULP_STRESS_CYCLES (default 500), ULP_KILL_TRIALS (default 120)
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+PG=$ROOT/.output/patchgate
+FX=$ROOT/.output/ulp-tests
+CYCLES=${ULP_STRESS_CYCLES:-500}
+TRIALS=${ULP_KILL_TRIALS:-120}
+WORK=$(mktemp -d /tmp/pg-ulp-test.XXXXXX)
+SD=$WORK/state
+PASS=0
+FAIL=0
+PIDS=()
+
+[ -n "${ULP_NO_BUILD:-}" ] || make -s -j2 .output/patchgate >/dev/null || { echo "host-ulp: 0 passed, 1 failed"; exit 1; }
+make -s -C tests/host/ulp OUT="$FX" >/dev/null || { echo "host-ulp: 0 passed, 1 failed"; exit 1; }
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok() { PASS=$((PASS + 1)); echo "  ok   $*"; }
+ko() { FAIL=$((FAIL + 1)); echo "  FAIL $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
+
+# start_target NAME HOT IDLE CHURN: sets TPID; commands via tcmd NAME CMD
+start_target() {
+	local n=$1
+	mkfifo "$WORK/$n.in"
+	"$FX/ulp-target" "$2" "$3" "$4" <"$WORK/$n.in" >"$WORK/$n.out" 2>"$WORK/$n.err" &
+	TPID=$!
+	PIDS+=("$TPID")
+	eval "exec {FD_$n}>\"$WORK/$n.in\""
+	for _ in $(seq 100); do grep -q '^ready' "$WORK/$n.out" 2>/dev/null && return 0; sleep 0.05; done
+	return 1
+}
+# tcmd NAME CMD: send, wait for one more output line, print it
+tcmd() {
+	local n=$1 before fd
+	before=$(wc -l <"$WORK/$n.out")
+	eval "fd=\$FD_$n"
+	echo "$2" >&"$fd"
+	for _ in $(seq 400); do
+		if [ "$(wc -l <"$WORK/$n.out")" -gt "$before" ]; then
+			tail -n +$((before + 1)) "$WORK/$n.out" | head -1
+			return 0
+		fi
+		sleep 0.025
+	done
+	echo "timeout"
+}
+stop_target() {
+	local n=$1 p=$2 fd
+	eval "fd=\$FD_$n"
+	eval "exec $fd>&-"
+	kill "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+}
+pg() { local c=$1; shift; "$PG" "$c" --state-dir "$SD" "$@"; }
+not() { ! "$@"; }
+entry_bytes() { # pid addr_hex -> 5 bytes hex
+	dd if=/proc/$1/mem bs=1 skip=$(($2)) count=14 iflag=skip_bytes status=none 2>/dev/null | od -An -tx1 | tr -d ' \n'
+}
+jfield() { python3 -c 'import json,sys
+for l in sys.stdin:
+    o=json.loads(l)
+    if o.get("type")==sys.argv[1]: print(o.get(sys.argv[2])); break' "$1" "$2"; }
+ADDR=0x$(nm "$FX/ulp-target" | awk '$3=="pg_compute" {print $1}')
+patch_mapped() { grep -q "$1" /proc/$2/maps; }
+
+echo "host-ulp: fixtures in $FX, state in $SD"
+
+# ---- basic apply / status / idempotence / revert -----------------------
+start_target basic 4 2 0 || ko "target starts"
+T=$TPID
+orig=$(entry_bytes $T $ADDR)
+out=$(pg apply --pid $T "$FX/good.so" --no-gate -j); rc=$?
+check "apply good.so exits 0" [ $rc -eq 0 ]
+check "apply JSON says applied" [ "$(echo "$out" | jfield apply state)" = applied ]
+check "after apply every call is new" [ "$(tcmd basic 'check new')" = ok ]
+check "patch is mapped file-backed" patch_mapped good.so $T
+st=$(pg status --pid $T -j)
+check "status: applied and consistent" [ "$(echo "$st" | jfield patch actual)/$(echo "$st" | jfield patch consistent)" = applied/True ]
+out=$(pg apply --pid $T "$FX/good.so" --no-gate -j); rc=$?
+check "second apply is idempotent (exit 0, already-applied)" [ $rc -eq 0 -a "$(echo "$out" | jfield apply state)" = already-applied ]
+out=$(pg apply --pid $T "$FX/bad-buildid.so" --no-gate 2>&1); rc=$?
+check "stacking on a patched function is refused (exit 1)" [ $rc -eq 1 ]
+out=$(pg revert --pid $T -j); rc=$?
+check "revert exits 0" [ $rc -eq 0 ]
+check "after revert every call is old" [ "$(tcmd basic 'check old')" = ok ]
+check "revert restored the original bytes" [ "$(entry_bytes $T $ADDR)" = "$orig" ]
+check "revert unmapped the patch" not patch_mapped good.so $T
+out=$(pg status --pid $T)
+check "status after revert: no live patches" grep -q "no live patches" <<<"$out"
+out=$(pg revert --pid $T 2>&1); rc=$?
+check "revert with nothing applied exits 1" [ $rc -eq 1 ]
+
+# ---- bad input: exit 1, target unchanged -------------------------------
+unchanged() { [ "$(entry_bytes $T $ADDR)" = "$orig" ] && ! grep -q "ulp-tests/.*\.so" /proc/$T/maps &&
+	[ -z "$(ls "$SD"/ulp-$T-* 2>/dev/null)" ] && kill -0 $T; }
+bad() { # name expected-regex patch
+	local out rc
+	out=$(pg apply --pid $T "$FX/$3" --no-gate 2>&1); rc=$?
+	if [ $rc -eq 1 ] && grep -Eqi "$2" <<<"$out" && unchanged; then ok "bad input: $1 -> exit 1 ($out)"
+	else ko "bad input: $1 (rc=$rc: $out)"; fi
+}
+out=$(pg apply --pid 4194000 "$FX/good.so" --no-gate 2>&1); rc=$?
+check "bad input: missing pid -> exit 1" [ $rc -eq 1 ]
+bad "build-id mismatch" "build-id mismatch" bad-buildid.so
+bad "missing symbol" "cannot find 'pg_compute_misspelt'" no-symbol.so
+bad "function shorter than the jump" "shorter than a 5-byte jump" too-short.so
+bad "patch built without -fPIC" "text relocation|-fPIC" nopic.so
+bad "TLS in the patch" "R_X86_64_DTPMOD64|thread-local|TLS" tls.so
+bad "garbage .so" "not a 64-bit ELF" garbage.so
+bad "truncated .so" "truncated|not a 64-bit ELF|malformed" truncated.so
+bad "patch for another object" "libnot-mapped-here.so.1, which pid" other-object.so
+bad "unresolvable reference" "pg_nowhere" unresolved.so
+"$FX/ulp-tracer" $T >"$WORK/tracer.out" 2>&1 &
+TR=$!; PIDS+=("$TR"); sleep 0.2
+out=$(pg apply --pid $T "$FX/good.so" --no-gate 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -q "already traced by pid $TR" <<<"$out" && unchanged; then ok "bad input: another tracer -> exit 1 ($out)"
+else ko "bad input: another tracer (rc=$rc: $out)"; fi
+kill $TR; wait $TR 2>/dev/null
+check "target still answers after the bad inputs" [ "$(tcmd basic 'check old')" = ok ]
+stop_target basic $T
+
+# ---- blockers ------------------------------------------------------------
+start_target blk 2 0 0 || ko "target starts"
+T=$TPID
+btid=$(tcmd blk block | awk '{print $2}')
+"$PG" apply --state-dir "$SD" --pid $T "$FX/block.so" --no-gate --max-wait 20 -j >"$WORK/blk.json" 2>&1 &
+AP=$!; PIDS+=("$AP")
+sleep 0.8
+check "apply waits while tid $btid sits in pg_blockme" kill -0 $AP
+t0=$(date +%s%N)
+tcmd blk release >/dev/null
+wait $AP; rc=$?
+dt=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "apply succeeds once the blocker leaves (exit $rc, ${dt} ms after release)" [ $rc -eq 0 -a $dt -le 1000 ]
+pg revert --pid $T >/dev/null 2>&1
+btid=$(tcmd blk block | awk '{print $2}')
+out=$(pg apply --pid $T "$FX/block.so" --no-gate --max-wait 1 -j); rc=$?
+check "a blocker that never leaves: exit 3" [ $rc -eq 3 ]
+check "exit 3 names the blocking tid $btid" grep -q "\"tid\":$btid," <<<"$out"
+check "nothing left applied after exit 3" [ -z "$(ls "$SD"/ulp-$T-* 2>/dev/null)" ] 
+check "nothing left mapped after exit 3" not patch_mapped block.so $T
+tcmd blk release >/dev/null
+
+# ---- the target exiting during apply -----------------------------------
+btid=$(tcmd blk block | awk '{print $2}')
+"$PG" apply --state-dir "$SD" --pid $T "$FX/block.so" --no-gate --max-wait 20 >"$WORK/exit.out" 2>&1 &
+AP=$!; PIDS+=("$AP")
+sleep 0.5
+kill -9 $T
+wait $AP; rc=$?
+check "target exiting during apply: exit 1 ($(tr '\n' ' ' <"$WORK/exit.out"))" [ $rc -eq 1 ] && grep -q "exited" "$WORK/exit.out"
+check "no journal left claiming the patch" [ -z "$(ls "$SD"/ulp-$T-* 2>/dev/null)" ]
+stop_target blk $T
+
+# ---- SIGKILL of patchgate at random moments ----------------------------
+start_target kill 4 4 0 || ko "target starts"
+T=$TPID
+bad_trials=0
+for i in $(seq "$TRIALS"); do
+	if [ -z "$(ls "$SD"/ulp-$T-* 2>/dev/null)" ]; then op=apply; else op=revert; fi
+	# patchgate itself, not a subshell, must get the SIGKILL
+	if [ $op = apply ]; then "$PG" apply --state-dir "$SD" --pid $T "$FX/good.so" --no-gate >/dev/null 2>&1 &
+	else "$PG" revert --state-dir "$SD" --pid $T >/dev/null 2>&1 & fi
+	K=$!
+	sleep "0.0$(printf '%03d' $((RANDOM % 40)))"
+	kill -9 $K 2>/dev/null
+	wait $K 2>/dev/null
+	if ! kill -0 $T 2>/dev/null; then ko "trial $i ($op): target died"; bad_trials=$((bad_trials + 1)); break; fi
+	st=$(pg status --pid $T -j 2>/dev/null | jfield patch actual)
+	case "$st" in
+	applied) want=new ;;
+	not-applied | None | "") want=old ;;
+	*) ko "trial $i ($op): status says '$st'"; bad_trials=$((bad_trials + 1)); want=skip ;;
+	esac
+	if [ $want != skip ] && r=$(tcmd kill "check $want") && [ "$r" != ok ]; then
+		ko "trial $i ($op): status '$st' but calls are not all $want: $r"; bad_trials=$((bad_trials + 1))
+	fi
+	# finish the job in the direction of the interrupted operation
+	if [ $op = apply ]; then pg apply --pid $T "$FX/good.so" --no-gate >/dev/null 2>&1 || { ko "trial $i: apply to finish failed"; bad_trials=$((bad_trials + 1)); }
+		[ "$(tcmd kill 'check new')" = ok ] || { ko "trial $i: not new after finishing apply"; bad_trials=$((bad_trials + 1)); }
+	else
+		if [ -n "$(ls "$SD"/ulp-$T-* 2>/dev/null)" ]; then pg revert --pid $T >/dev/null 2>&1 || { ko "trial $i: revert to finish failed"; bad_trials=$((bad_trials + 1)); }; fi
+		[ "$(tcmd kill 'check old')" = ok ] || { ko "trial $i: not old after finishing revert"; bad_trials=$((bad_trials + 1)); }
+	fi
+	[ $bad_trials -gt 5 ] && break
+done
+check "SIGKILL of patchgate in $TRIALS random trials: target alive, fully patched or not, finished by a rerun" [ $bad_trials -eq 0 ]
+stop_target kill $T
+
+# ---- stress: 8 hot threads, malloc and dlopen churn, apply/revert cycles -
+start_target stress 8 0 1 || ko "target starts"
+T=$TPID
+sfail=0
+t0=$(date +%s)
+for i in $(seq "$CYCLES"); do
+	if ! pg apply --pid $T "$FX/good.so" --no-gate >"$WORK/s.out" 2>&1; then ko "cycle $i apply: $(cat "$WORK/s.out")"; sfail=$((sfail + 1)); break; fi
+	r=$(tcmd stress 'check new'); [ "$r" = ok ] || { ko "cycle $i: after apply: $r"; sfail=$((sfail + 1)); break; }
+	if ! pg revert --pid $T >"$WORK/s.out" 2>&1; then ko "cycle $i revert: $(cat "$WORK/s.out")"; sfail=$((sfail + 1)); break; fi
+	r=$(tcmd stress 'check old'); [ "$r" = ok ] || { ko "cycle $i: after revert: $r"; sfail=$((sfail + 1)); break; }
+done
+check "stress: $CYCLES apply/revert cycles under load in $(( $(date +%s) - t0 )) s, target alive, old/new exactly as expected" [ $sfail -eq 0 ] 
+check "stress: target still alive" kill -0 $T
+stop_target stress $T
+
+echo "host-ulp: $PASS passed, $FAIL failed"
+[ $FAIL -eq 0 ]

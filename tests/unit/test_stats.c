@@ -269,6 +269,88 @@ static void test_two_proportion(void **state)
 	assert_true(stats_two_prop(5, 4, 1, 10, NULL) == 1.0);
 }
 
+static double lchoose(double n, double k)
+{
+	return lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0);
+}
+
+/* P(X >= k) for X ~ Binomial(n, p): the naive tail test's null law. */
+static double binom_sf(double n, double p, double k)
+{
+	double s = 0.0;
+
+	for (double x = k; x <= n; x++) {
+		double t = exp(lchoose(n, x) + x * log(p) + (n - x) * log1p(-p));
+
+		s += t;
+		if (t < s * 1e-15 && x > n * p)
+			break;
+	}
+	return s;
+}
+
+/*
+ * Why the tail test uses the exceedance law: the baseline's p99 is itself
+ * an estimate.  Testing the post count above it against Binomial(n, 1%)
+ * ignores that and rejects a true null far more often than its level; the
+ * exceedance law holds it.
+ */
+static void test_tail_threshold_noise_is_accounted_for(void **state)
+{
+	struct pg_hist *b = malloc(sizeof(*b)), *p = malloc(sizeof(*p));
+	const int pairs = 4000;
+	const double level = 0.005;
+	unsigned int exact = 0, naive = 0;
+	struct pg_rng r;
+
+	(void)state;
+	pg_rng_seed(&r, 18);
+	for (int i = 0; i < pairs; i++) {
+		struct stats_verdict v;
+
+		fill(b, &r, D_LN_NARROW, C_NONE, 0);
+		fill(p, &r, D_LN_NARROW, C_NONE, 0);
+		exact += stats_tail_test(b, p, &v) <= level;
+		naive += binom_sf(NSAMPLES, 0.01, (double)llround(v.tail_post)) <= level;
+	}
+	print_message("  tail test at level %.3f over %d null pairs: exceedance %.4f, "
+		      "naive binomial %.4f\n", level, pairs, (double)exact / pairs,
+		      (double)naive / pairs);
+	assert_true(exact <= level * pairs * 1.5);
+	assert_true(naive >= level * pairs * 4);
+	free(b);
+	free(p);
+}
+
+/* The error z-test holds its level (alpha/4 at alpha = 0.01) at realistic error rates. */
+static void test_error_test_holds_level(void **state)
+{
+	static const double rates[] = { 0.001, 0.01, 0.05 };
+	const int trials = 4000, n = 2000;
+	const double level = 0.0025;
+	struct pg_rng r;
+
+	(void)state;
+	pg_rng_seed(&r, 19);
+	for (unsigned int a = 0; a < 3; a++) {
+		unsigned int sig = 0;
+
+		for (int t = 0; t < trials; t++) {
+			uint64_t e1 = 0, e2 = 0;
+
+			for (int i = 0; i < n; i++) {
+				e1 += pg_rng_unit(&r) < rates[a];
+				e2 += pg_rng_unit(&r) < rates[a];
+			}
+			sig += stats_two_prop(e1, n, e2, n, NULL) <= level;
+		}
+		print_message("  error z-test, rate %.3f, %d a side: %u/%d significant at %.4f\n",
+			      rates[a], n, sig, trials, level);
+		/* 10 expected; a factor-2 anti-conservative test would give ~20 */
+		assert_true(sig <= 18);
+	}
+}
+
 /* ---- the verdict ------------------------------------------------------- */
 
 static void test_inconclusive_below_min_samples(void **state)
@@ -544,6 +626,8 @@ int main(void)
 		cmocka_unit_test(test_mann_whitney_ties),
 		cmocka_unit_test(test_exceed_law_against_simulation),
 		cmocka_unit_test(test_two_proportion),
+		cmocka_unit_test(test_tail_threshold_noise_is_accounted_for),
+		cmocka_unit_test(test_error_test_holds_level),
 		cmocka_unit_test(test_inconclusive_below_min_samples),
 		cmocka_unit_test(test_significant_but_small_is_ok),
 		cmocka_unit_test(test_error_rate_rule),

@@ -66,8 +66,7 @@ make -C "$ROOT" -s -j2 static >"$OUT/static.log" 2>&1 ||
 	{ cat "$OUT/static.log" >&2; die "make static failed"; }
 
 # ---- initramfs ------------------------------------------------------------
-busybox=$(command -v busybox || true)
-[ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || busybox=/bin/busybox
+busybox=/bin/busybox
 [ -x "$busybox" ] || die "busybox-static is not installed (scripts/deps.sh vm)"
 
 scen=("$@")

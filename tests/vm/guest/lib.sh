@@ -36,6 +36,8 @@ wait_for() {
 	while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.2; n=$((n - 1)); done
 	return 1
 }
+# transition_is PATCH 0|1: the patch's sysfs transition flag
+transition_is() { [ "$(cat /sys/kernel/livepatch/$1/transition 2>/dev/null)" = "$2" ]; }
 verdict() {
 	if [ -s /tmp/fails ]; then echo "FAIL $(head -n1 /tmp/fails)" >/tmp/result
 	else echo "PASS ${1:-}" >/tmp/result; fi

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * helper: /proc/pgvm_block.  A read sleeps inside pgvm_block_read() until
+ * helper: /proc/pgvm_block.  A read sleeps (killable, state D) inside pgvm_block_read() until
  * something is written to the same file, so a test can park a task in a
  * known function (the target of pgvm_blocking) and wake it on demand.
  */
@@ -11,6 +11,7 @@
 
 static DECLARE_WAIT_QUEUE_HEAD(pgvm_wq);
 static atomic_t pgvm_gen = ATOMIC_INIT(0);
+static bool pgvm_dying;
 
 /* noinline: it must keep its own frame and symbol to be patched and found. */
 noinline ssize_t pgvm_block_read(struct file *f, char __user *buf, size_t len, loff_t *pos)
@@ -20,8 +21,16 @@ noinline ssize_t pgvm_block_read(struct file *f, char __user *buf, size_t len, l
 
 	if (*pos)
 		return 0;
-	if (wait_event_interruptible(pgvm_wq, atomic_read(&pgvm_gen) != gen))
+	/*
+	 * Killable, not interruptible: the livepatch core sends a fake signal
+	 * to tasks that stall a transition for 15 s, which would end an
+	 * interruptible sleep; a killable one stalls until woken, like a task
+	 * blocked on I/O.
+	 */
+	if (wait_event_killable(pgvm_wq, atomic_read(&pgvm_gen) != gen || READ_ONCE(pgvm_dying)))
 		return -EINTR;
+	if (READ_ONCE(pgvm_dying))
+		return -ENODEV;
 	if (len > sizeof(msg) - 1)
 		len = sizeof(msg) - 1;
 	if (copy_to_user(buf, msg, len))
@@ -51,6 +60,9 @@ static int __init pgvm_helper_init(void)
 
 static void __exit pgvm_helper_exit(void)
 {
+	/* let sleeping readers out, or remove_proc_entry() waits for them forever */
+	WRITE_ONCE(pgvm_dying, true);
+	wake_up_all(&pgvm_wq);
 	remove_proc_entry("pgvm_block", NULL);
 }
 

@@ -8,7 +8,29 @@
  *                                         |  (ulp: APPLYING -> BAKE)     |
  *   BASELINE, WAIT_WINDOW -> ABORTED      +-> REVERTING -> REVERTED <----+
  *
- * See docs/statistics.md ("repeated looks") and docs/policy.md.
+ * See docs/statistics.md ("Spending alpha") and docs/policy.md.
+ *
+ * Driving it (the controller, once per tick of ~1 s):
+ *
+ *	g = gate__new(&(struct gate_opts){ .policy = &pol, .backend = ..., .nfuncs = n,
+ *					   .funcs = names, .dry_run = ... });
+ *	gate_step(g, START{taint}, now, &out);		-> ATTACH_PROBES
+ *	loop until gate_done(g):
+ *		SAMPLES   every tick: per function the current generation's cumulative
+ *		          histogram and calls/exits/errors, plus in-flight now
+ *		WINDOW    every tick in WAIT_WINDOW (residency result)
+ *		TRANSITION every tick in TRANSITION (klp)
+ *		TAINT     when the taint mask changes or WARNs appear (kernel)
+ *		TICK      when nothing else was sent
+ *		APPLIED / REVERTED   right after doing APPLY / REVERT
+ *		TARGET_DIED, CANCEL  when they happen
+ *	    and perform out.act[] in order: APPLY, REVERT (then report REVERTED),
+ *	    BUMP_GENERATION (reset the post-patch counters: later SAMPLES start from 0),
+ *	    REPORT_BLOCKERS (print out.blockers), DONE (exit with act.exit_code).
+ *	    Write out.audit, when set, to the audit log (ui/audit.h: audit_to_json).
+ *
+ * A step for an observation the state does not expect returns -EINVAL and
+ * changes nothing: a controller bug, not a target problem.
  */
 #ifndef PG_CORE_GATE_H
 #define PG_CORE_GATE_H

@@ -706,7 +706,8 @@ static void time_rules(struct gate *g, struct gate_out *out, uint64_t now)
 		{
 			char d[256];
 
-			snprintf(d, sizeof(d), "transition not done after %.3gs; stragglers: %.200s",
+			snprintf(d, sizeof(d),
+				 "transition not done after %.3gs; stragglers: %.200s",
 				 (double)g->pol.transition_timeout_ns / 1e9,
 				 g->nblockers ? buf : "(none reported)");
 			start_revert(g, out, now, GATE_R_TRANSITION_TIMEOUT,
@@ -798,8 +799,8 @@ static void on_window(struct gate *g, const struct gate_obs *o, uint64_t now,
 	if (now - g->clear_since >= g->pol.dwell_ns) {
 		keep_blockers(g, 0, NULL);
 		if (g->dry_run) {
-			decide(g, out, now, GATE_ABORTED, GATE_R_DRY_RUN, GATE_EXIT_COMMITTED, false,
-			       "dry run: window clear for %.3gs, would apply now",
+			decide(g, out, now, GATE_ABORTED, GATE_R_DRY_RUN, GATE_EXIT_COMMITTED,
+			       false, "dry run: window clear for %.3gs, would apply now",
 			       (double)(now - g->clear_since) / 1e9);
 			return;
 		}
@@ -833,7 +834,8 @@ static void on_applied(struct gate *g, const struct gate_obs *o, uint64_t now,
 	if (o->applied.err) {
 		snprintf(buf, sizeof(buf), "apply failed: %s", strerror(-o->applied.err));
 		if (o->applied.partial) {
-			start_revert(g, out, now, GATE_R_APPLY_FAILED, GATE_EXIT_SYSTEM, false, buf);
+			start_revert(g, out, now, GATE_R_APPLY_FAILED, GATE_EXIT_SYSTEM, false,
+				     buf);
 			return;
 		}
 		decide(g, out, now, GATE_ABORTED, GATE_R_APPLY_FAILED, GATE_EXIT_SYSTEM, false,

@@ -97,7 +97,7 @@ enum gate_reason {
 	GATE_R_TRANSITION_TIMEOUT,
 	GATE_R_BAKE_OK,
 	GATE_R_BAKE_EXTENDED,		/* too few calls: bake once more */
-	GATE_R_HELD,			/* too few calls: kept unjudged (on_inconclusive=hold) */
+	GATE_R_HELD,			/* too few calls: kept, unjudged (hold) */
 	GATE_R_REGRESSED,		/* latency or errors past policy, significant */
 	GATE_R_HUNG,			/* calls stopped returning */
 	GATE_R_TARGET_DIED,
@@ -162,7 +162,7 @@ struct gate_obs {
 		} samples;
 		struct {
 			bool clear;
-			unsigned int nblockers;	/* total; the first GATE_MAX_BLOCKERS are kept */
+			unsigned int nblockers;	/* total; GATE_MAX_BLOCKERS kept */
 			const struct gate_blocker *blockers;
 		} window;
 		struct {
@@ -179,7 +179,7 @@ struct gate_obs {
 		} reverted;
 		struct {
 			uint64_t taint;		/* kernel taint mask now */
-			unsigned int new_warns;	/* WARNs seen since the last TAINT observation */
+			unsigned int new_warns;	/* WARNs since the last TAINT obs */
 		} taint;
 		struct {
 			int status;		/* wait status, for the record */

@@ -42,7 +42,7 @@ enum stats_outcome {
 enum stats_rule {
 	STATS_RULE_P50 = 1u << 0,	/* Mann-Whitney significant, p50 ratio > p50_ratio_max */
 	STATS_RULE_P99 = 1u << 1,	/* tail test significant, p99 ratio > p99_ratio_max */
-	STATS_RULE_ERRORS = 1u << 2,	/* error z-test significant, rise > error_rate_delta_max */
+	STATS_RULE_ERRORS = 1u << 2,	/* z-test significant, rise > error_rate_delta_max */
 };
 
 /* Call counters of one side: returns seen and returns classed as errors. */

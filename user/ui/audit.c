@@ -196,8 +196,8 @@ int audit_progress_line(const struct gate_audit *a, char *buf, size_t len)
 		const struct stats_verdict *v = &a->fn[i].v;
 
 		if (a->to == GATE_BAKE)
-			n = snprintf(buf + off, len - off, "  %s %llu/%llu p50 x%.2f (p %.2g) p99 x%.2f "
-				     "(p %.2g)", a->fn[i].name, (unsigned long long)v->n_post,
+			n = snprintf(buf + off, len - off,
+				     "  %s %llu/%llu p50 x%.2f (p %.2g) p99 x%.2f (p %.2g)", a->fn[i].name, (unsigned long long)v->n_post,
 				     (unsigned long long)v->n_base, v->p50_ratio, v->mw_p,
 				     v->p99_ratio, v->tail_p);
 		else

@@ -13,17 +13,19 @@
 
 #define S (1000000000ULL)
 
-static char err[512];
+#define ERRLEN 512
 
-static int parse(struct pg_policy *p, const char *text)
+/* Parse @text over the defaults; the message, if any, lands in @err (ERRLEN bytes). */
+static int parse(char *err, struct pg_policy *p, const char *text)
 {
 	policy_defaults(p);
 	err[0] = '\0';
-	return policy_parse_string(p, text, "t.ini", err, sizeof(err));
+	return policy_parse_string(p, text, "t.ini", err, ERRLEN);
 }
 
 static void test_defaults(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
@@ -41,16 +43,17 @@ static void test_defaults(void **state)
 	assert_int_equal(p.on_inconclusive, PG_INCONCLUSIVE_EXTEND);
 	assert_int_equal(policy_validate(&p, err, sizeof(err)), 0);
 	/* an empty file is the defaults */
-	assert_int_equal(parse(&p, ""), 0);
+	assert_int_equal(parse(err, &p, ""), 0);
 	assert_int_equal(p.min_samples, 1000);
 }
 
 static void test_every_key(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
-	assert_int_equal(parse(&p,
+	assert_int_equal(parse(err, &p,
 		"[gate]\n"
 		"min_samples = 2500\n"
 		"max_wait = 90\n"
@@ -79,16 +82,17 @@ static void test_every_key(void **state)
 
 static void test_on_inconclusive_values(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
-	assert_int_equal(parse(&p, "on_inconclusive = revert\n"), 0);
+	assert_int_equal(parse(err, &p, "on_inconclusive = revert\n"), 0);
 	assert_int_equal(p.on_inconclusive, PG_INCONCLUSIVE_REVERT);
-	assert_int_equal(parse(&p, "on_inconclusive = extend\n"), 0);
+	assert_int_equal(parse(err, &p, "on_inconclusive = extend\n"), 0);
 	assert_int_equal(p.on_inconclusive, PG_INCONCLUSIVE_EXTEND);
-	assert_int_equal(parse(&p, "on_inconclusive = hold\n"), 0);
+	assert_int_equal(parse(err, &p, "on_inconclusive = hold\n"), 0);
 	assert_int_equal(p.on_inconclusive, PG_INCONCLUSIVE_HOLD);
-	assert_int_equal(parse(&p, "[gate]\non_inconclusive = ignore\n"), -EINVAL);
+	assert_int_equal(parse(err, &p, "[gate]\non_inconclusive = ignore\n"), -EINVAL);
 	assert_string_equal(err, "t.ini:2: bad value 'ignore' for key 'on_inconclusive': "
 			    "expected extend, revert or hold");
 }
@@ -96,16 +100,18 @@ static void test_on_inconclusive_values(void **state)
 /* Keys before any section are the [gate] keys. */
 static void test_no_section_is_accepted(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
-	assert_int_equal(parse(&p, "bake = 10m\n[gate]\ndwell = 2s\n"), 0);
+	assert_int_equal(parse(err, &p, "bake = 10m\n[gate]\ndwell = 2s\n"), 0);
 	assert_int_equal(p.bake_ns, 600 * S);
 	assert_int_equal(p.dwell_ns, 2 * S);
 }
 
 static void test_unknown_key_suggests(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
@@ -122,53 +128,58 @@ static void test_unknown_key_suggests(void **state)
 
 static void test_unknown_key_without_suggestion(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
-	assert_int_equal(parse(&p, "[gate]\ncolour = blue\n"), -EINVAL);
+	assert_int_equal(parse(err, &p, "[gate]\ncolour = blue\n"), -EINVAL);
 	assert_non_null(strstr(err, "t.ini:2: unknown key 'colour'"));
 	assert_null(strstr(err, "did you mean"));
 }
 
 static void test_unknown_section(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
-	assert_int_equal(parse(&p, "[gaet]\nbake = 1m\n"), -EINVAL);
+	assert_int_equal(parse(err, &p, "[gaet]\nbake = 1m\n"), -EINVAL);
 	assert_string_equal(err, "t.ini:2: unknown section [gaet] (did you mean [gate]?)");
-	assert_int_equal(parse(&p, "[gate]\nbake = 1m\n[probes]\nrate = 5\n"), -EINVAL);
+	assert_int_equal(parse(err, &p, "[gate]\nbake = 1m\n[probes]\nrate = 5\n"), -EINVAL);
 	assert_non_null(strstr(err, "t.ini:4: unknown section [probes]"));
 }
 
 static void test_syntax_error_line(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
-	assert_int_equal(parse(&p, "[gate]\nbake = 1m\nthis is not a pair\n"), -EINVAL);
+	assert_int_equal(parse(err, &p, "[gate]\nbake = 1m\nthis is not a pair\n"), -EINVAL);
 	assert_string_equal(err, "t.ini:3: syntax error: expected 'key = value' or '[gate]'");
 	/* a syntax error before a bad key is the one reported */
-	assert_int_equal(parse(&p, "[gate\nbake = never\n"), -EINVAL);
+	assert_int_equal(parse(err, &p, "[gate\nbake = never\n"), -EINVAL);
 	assert_non_null(strstr(err, "t.ini:1: syntax error"));
 }
 
 static void test_duplicate_key(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
-	assert_int_equal(parse(&p, "[gate]\nbake = 1m\ndwell = 1s\nbake = 2m\n"), -EINVAL);
+	assert_int_equal(parse(err, &p, "[gate]\nbake = 1m\ndwell = 1s\nbake = 2m\n"), -EINVAL);
 	assert_string_equal(err, "t.ini:4: duplicate key 'bake' (first set on line 2)");
 }
 
 /* Comments, blank lines, indentation and CRLF: indented lines are keys, not continuations. */
 static void test_layout_tolerated(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
-	assert_int_equal(parse(&p,
+	assert_int_equal(parse(err, &p,
 		"# comment\r\n"
 		"; comment\r\n"
 		"\r\n"
@@ -183,12 +194,13 @@ static void test_layout_tolerated(void **state)
 
 static void test_line_too_long(void **state)
 {
+	char err[ERRLEN];
 	char text[400];
 	struct pg_policy p;
 
 	(void)state;
 	snprintf(text, sizeof(text), "[gate]\n; %0300d\nbake = 1m\n", 0);
-	assert_int_equal(parse(&p, text), -EINVAL);
+	assert_int_equal(parse(err, &p, text), -EINVAL);
 	assert_non_null(strstr(err, "t.ini:2: line too long"));
 }
 
@@ -197,6 +209,7 @@ struct bad { const char *key, *value, *why; };
 /* Every bad-value path of every kind of key, with the message naming file, line and key. */
 static void test_bad_values(void **state)
 {
+	char err[ERRLEN];
 	static const struct bad bads[] = {
 		{ "min_samples", "lots", "whole number" },
 		{ "min_samples", "-5", "whole number" },
@@ -234,7 +247,7 @@ static void test_bad_values(void **state)
 	(void)state;
 	for (unsigned int i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
 		snprintf(text, sizeof(text), "[gate]\n\n%s = %s\n", bads[i].key, bads[i].value);
-		assert_int_equal(parse(&p, text), -EINVAL);
+		assert_int_equal(parse(err, &p, text), -EINVAL);
 		snprintf(want, sizeof(want), "t.ini:3: bad value '%s' for key '%s': ",
 			 bads[i].value, bads[i].key);
 		if (strncmp(err, want, strlen(want)) || !strstr(err, bads[i].why))
@@ -245,37 +258,40 @@ static void test_bad_values(void **state)
 /* Limits are inclusive where documented. */
 static void test_boundary_values(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
-	assert_int_equal(parse(&p, "min_samples = 100\nalpha = 0.01\ndwell = 0\n"
+	assert_int_equal(parse(err, &p, "min_samples = 100\nalpha = 0.01\ndwell = 0\n"
 			       "p50_ratio_max = 1.0\nerror_rate_delta_max = 0\n"), 0);
 	assert_int_equal(p.min_samples, 100);
 	assert_true(p.alpha == 0.01);
 	assert_int_equal(p.dwell_ns, 0);
 	assert_true(p.p50_ratio_max == 1.0);
 	assert_true(p.error_rate_delta_max == 0.0);
-	assert_int_equal(parse(&p, "max_wait = 24h\nbake = 0.5s\nhang_timeout = 0.25s\n"), 0);
+	assert_int_equal(parse(err, &p, "max_wait = 24h\nbake = 0.5s\nhang_timeout = 0.25s\n"), 0);
 	assert_int_equal(p.max_wait_ns, 86400 * S);
 	assert_int_equal(p.bake_ns, S / 2);
 }
 
 static void test_cross_key_rules(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
-	assert_int_equal(parse(&p, "[gate]\nmax_wait = 30s\ndwell = 30s\n"), -EINVAL);
+	assert_int_equal(parse(err, &p, "[gate]\nmax_wait = 30s\ndwell = 30s\n"), -EINVAL);
 	assert_string_equal(err, "t.ini: dwell (30s) must be shorter than max_wait (30s), "
 			    "or no window could ever qualify");
-	assert_int_equal(parse(&p, "[gate]\nbake = 5s\n"), -EINVAL);
+	assert_int_equal(parse(err, &p, "[gate]\nbake = 5s\n"), -EINVAL);
 	assert_non_null(strstr(err, "hang_timeout (10s) must not exceed bake (5s)"));
-	assert_int_equal(parse(&p, "[gate]\nbake = 5s\nhang_timeout = 5s\n"), 0);
+	assert_int_equal(parse(err, &p, "[gate]\nbake = 5s\nhang_timeout = 5s\n"), 0);
 }
 
 /* --set overrides: same checks, no file or line, policy untouched on error. */
 static void test_set_overrides(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy p;
 
 	(void)state;
@@ -292,7 +308,7 @@ static void test_set_overrides(void **state)
 	assert_string_equal(err, "unknown key 'min_sample' (did you mean min_samples?)");
 	assert_int_equal(policy_set(&p, "bake", NULL, err, sizeof(err)), -EINVAL);
 	/* a file, then overrides on top */
-	assert_int_equal(parse(&p, "[gate]\nbake = 10m\ndwell = 5s\n"), 0);
+	assert_int_equal(parse(err, &p, "[gate]\nbake = 10m\ndwell = 5s\n"), 0);
 	assert_int_equal(policy_set(&p, "dwell", "1s", err, sizeof(err)), 0);
 	assert_int_equal(p.bake_ns, 600 * S);
 	assert_int_equal(p.dwell_ns, 1 * S);
@@ -301,11 +317,12 @@ static void test_set_overrides(void **state)
 /* policy_get prints a value that policy_set reads back to the same policy. */
 static void test_get_set_round_trip(void **state)
 {
+	char err[ERRLEN];
 	struct pg_policy a, b;
 	char buf[64];
 
 	(void)state;
-	assert_int_equal(parse(&a, "dwell = 250ms\nbake = 7m\nalpha = 0.002\n"
+	assert_int_equal(parse(err, &a, "dwell = 250ms\nbake = 7m\nalpha = 0.002\n"
 			       "on_inconclusive = revert\nerror_rate_delta_max = 0.0125\n"), 0);
 	policy_defaults(&b);
 	for (unsigned int i = 0; i < policy_nkeys(); i++) {
@@ -323,6 +340,7 @@ static void test_get_set_round_trip(void **state)
 
 static void test_parse_file_stream(void **state)
 {
+	char err[ERRLEN];
 	static char text[] = "[gate]\nbake = 3m\n\nalpha = 0.02\n";
 	struct pg_policy p;
 	FILE *f;
@@ -346,6 +364,7 @@ static void test_parse_file_stream(void **state)
 /* The shipped examples parse and differ from the defaults the way their comments say. */
 static void test_example_policies(void **state)
 {
+	char err[ERRLEN];
 	static const char *names[] = { "default", "strict", "lenient", "latency-critical" };
 	struct pg_policy p[4], def;
 	char path[512], dir[256];

@@ -250,6 +250,26 @@ static void test_exceed_law_against_simulation(void **state)
 	}
 }
 
+/* Busy functions: millions of calls stay cheap, and the large-count branch agrees with the exact sum. */
+static void test_exceed_law_large_counts(void **state)
+{
+	const uint64_t nb = 3000000, np = 3000000, m = 30000;
+	double mean = (double)np * m / (nb + 1), p_exact, p_approx;
+
+	(void)state;
+	/* at the mean: about one half */
+	p_approx = stats_exceed_sf(nb, np, m, (uint64_t)mean);
+	assert_true(p_approx > 0.45 && p_approx < 0.55);
+	/* 5 sd above the mean (sd ~ 245): exact upper sum, tiny */
+	p_exact = stats_exceed_sf(nb, np, m, (uint64_t)(mean + 5 * 245));
+	assert_true(p_exact > 0.0 && p_exact < 1e-5);
+	/* across the switch (2000 terms; mean 2100, sd 155) the two branches agree */
+	p_exact = stats_exceed_sf(40000, 420000, 200, 2000);
+	p_approx = stats_exceed_sf(40000, 420000, 200, 2001);
+	assert_true(p_exact > 0.6 && p_approx > 0.6);
+	assert_true(fabs(p_exact - p_approx) < 0.01);
+}
+
 static void test_two_proportion(void **state)
 {
 	double z;
@@ -625,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_mann_whitney_textbook_case),
 		cmocka_unit_test(test_mann_whitney_ties),
 		cmocka_unit_test(test_exceed_law_against_simulation),
+		cmocka_unit_test(test_exceed_law_large_counts),
 		cmocka_unit_test(test_two_proportion),
 		cmocka_unit_test(test_tail_threshold_noise_is_accounted_for),
 		cmocka_unit_test(test_error_test_holds_level),

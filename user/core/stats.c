@@ -55,6 +55,9 @@ double stats_mann_whitney(const struct pg_hist *base, const struct pg_hist *post
 	return p;
 }
 
+/* Beyond this many terms at or below the mean, the exceedance p-value is approximated. */
+#define STATS_EXACT_MAX_TERMS	2000
+
 static double lchoose(double n, double k)
 {
 	return lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0);
@@ -80,6 +83,18 @@ double stats_exceed_sf(uint64_t n_base, uint64_t n_post, uint64_t m, uint64_t k)
 	if (k > n_post)
 		return 0.0;
 	mean = np * (double)m / (nb + 1.0);
+	if ((double)k <= mean && k > STATS_EXACT_MAX_TERMS) {
+		/*
+		 * At or below the mean the p-value is large and its digits do not
+		 * matter; K is beta-binomial(n_post, m, n_base - m + 1), so a
+		 * normal approximation with its variance avoids summing
+		 * millions of terms on busy functions.
+		 */
+		double a = (double)m, b = nb - (double)m + 1.0, ab = a + b;
+		double var = np * a * b * (ab + np) / (ab * ab * (ab + 1.0));
+
+		return stats_norm_sf(((double)k - 0.5 - mean) / sqrt(var));
+	}
 	if ((double)k <= mean) {
 		/* lower side is short: 1 - P(K < k) */
 		for (uint64_t j = 0; j < k; j++)

@@ -21,7 +21,9 @@ void usage_watch(const char *prog)
 	       "  -i, --interval S     report every S seconds (default 1)\n"
 	       "  -d, --duration S     stop after S seconds (default: until Ctrl-C or exit)\n"
 	       "  -e, --errors MODE    count neg (<0) or zero (==0) returns as errors\n"
-	       "  -j, --json           one JSON object per function per interval\n\n"
+	       "  -j, --json           one JSON object per function per interval\n"
+	       "      --empty-probes   attach programs that do nothing (the cost floor, for\n"
+	       "                       benchmarks; reports no figures)\n\n"
 	       "Examples:\n"
 	       "  %s watch --pid 4242 handle_request\n"
 	       "  %s watch --pid 4242 --errors neg -i 0.5 -d 10 -j parse_header libz.so.1:crc32\n"
@@ -36,6 +38,7 @@ int cmd_watch(struct pg_cli *cli, int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "errors", required_argument, NULL, 'e' },
+		{ "empty-probes", no_argument, NULL, 'E' },
 		PG_COMMON_LONGOPTS,
 		{},
 	};
@@ -60,6 +63,9 @@ int cmd_watch(struct pg_cli *cli, int argc, char **argv)
 			break;
 		case 'k':
 			kernel = true;
+			break;
+		case 'E':
+			o.empty_probes = true;
 			break;
 		case 'i':
 			if (pg_parse_seconds(optarg, &interval) || interval <= 0) {

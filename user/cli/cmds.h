@@ -17,6 +17,7 @@ struct pg_watch_opts {
 	double interval_s;	/* > 0 */
 	double duration_s;	/* 0: until Ctrl-C or target exit */
 	int err_mode;		/* enum pg_err_mode */
+	bool empty_probes;	/* attach empty programs: the benchmark floor */
 	int nfuncs;
 	char **funcs;		/* SYMBOL or OBJECT:SYMBOL */
 };

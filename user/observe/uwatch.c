@@ -158,6 +158,7 @@ int uwatch_main(struct pg_cli *cli, const struct pg_watch_opts *o)
 	}
 	w = uwatch__open(&(struct uwatch_opts){
 		.pid = o->pid, .nfuncs = o->nfuncs, .funcs = funcs, .err_modes = err_modes,
+		.empty = o->empty_probes,
 	}, err, sizeof(err));
 	if (!w) {
 		/* cannot probe this target: bad input, nothing changed */

@@ -111,7 +111,6 @@ struct uwatch *uwatch__open(const struct uwatch_opts *o, char *err, size_t errle
 		snprintf(err, errlen, "cannot open BPF skeleton: %s", strerror(-e));
 		goto fail;
 	}
-	w->skel->rodata->target_tgid = (__u32)o->pid;
 	for (int i = 0; i < o->nfuncs; i++)
 		w->skel->rodata->err_mode[i] = o->err_modes ? (__u8)o->err_modes[i] : PG_ERR_NONE;
 	e = uwatch_bpf__load(w->skel);
@@ -205,28 +204,6 @@ int uwatch__bump_generation(struct uwatch *w)
 	return 0;
 }
 
-int uwatch__threads_inside(struct uwatch *w, int fn, int *tids, int max)
-{
-	struct bpf_map *m = w->skel->maps.nest;
-	__u32 key, next, *prev = NULL;
-	struct pg_nest n;
-	int count = 0;
-
-	while (count < max && !bpf_map__get_next_key(m, prev, &next, sizeof(next))) {
-		key = next;
-		prev = &key;
-		if (bpf_map__lookup_elem(m, &key, sizeof(key), &n, sizeof(n), 0))
-			continue;
-		for (__u32 d = 0; d < n.depth && d < PG_NEST_DEPTH; d++) {
-			if ((n.fn[d] & PG_NEST_FN_MASK) == (unsigned)fn) {
-				tids[count++] = (int)key;
-				break;
-			}
-		}
-	}
-	return count;
-}
-
 size_t uwatch__map_bytes(const struct uwatch *w)
 {
 	size_t n = 0;
@@ -234,6 +211,6 @@ size_t uwatch__map_bytes(const struct uwatch *w)
 	n += (size_t)PG_MAX_FUNCS * PG_GEN_SLOTS * sizeof(struct pg_func_stats) * w->ncpus;
 	n += (size_t)PG_MAX_FUNCS * PG_GEN_SLOTS * sizeof(struct pg_hist) * w->ncpus;
 	n += (size_t)PG_MAX_FUNCS * sizeof(struct pg_inflight);
-	n += (size_t)PG_MAX_THREADS * (sizeof(struct pg_nest) + sizeof(__u32));
+	/* task storage: one pg_nest per thread that has called a target */
 	return n;
 }

@@ -39,9 +39,6 @@ int uwatch__inflight(struct uwatch *w, int fn, struct pg_inflight *out);
 uint32_t uwatch__generation(const struct uwatch *w);
 int uwatch__bump_generation(struct uwatch *w);
 
-/* Tids with @fn on their probe-seen call stack now.  Returns the count (<= max). */
-int uwatch__threads_inside(struct uwatch *w, int fn, int *tids, int max);
-
 /* Bytes of kernel memory held by the maps (for --verbose). */
 size_t uwatch__map_bytes(const struct uwatch *w);
 

@@ -113,7 +113,10 @@ examples:
 
 # ---- unit tests: cmocka, plain and under ASan+UBSan ----------------------
 
-$(OUTPUT)/tests/%: tests/unit/%.c $(OUTPUT)/libpgcore.a | $(OUTPUT)/tests
+# Some tests include user/ui sources directly (test_audit.c: ui/audit.c).
+UNIT_UI_DEPS := $(wildcard user/ui/*.c user/ui/*.h)
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(OUTPUT)/libpgcore.a $(UNIT_UI_DEPS) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUTPUT)/libpgcore.a -lcmocka -linih -ljson-c -lm -o $@
 
@@ -126,7 +129,7 @@ $(ASAN_DIR)/libpgcore.a: $(ASAN_CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(ASAN_DIR)/tests/%: tests/unit/%.c $(ASAN_DIR)/libpgcore.a | $(ASAN_DIR)/tests
+$(ASAN_DIR)/tests/%: tests/unit/%.c $(ASAN_DIR)/libpgcore.a $(UNIT_UI_DEPS) | $(ASAN_DIR)/tests
 	$(call msg,ASAN-TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $(ASAN_FLAGS) -Itests/unit $< $(ASAN_DIR)/libpgcore.a -lcmocka -linih -ljson-c -lm -o $@
 

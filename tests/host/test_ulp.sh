@@ -18,7 +18,7 @@ PASS=0
 FAIL=0
 PIDS=()
 
-[ -n "${ULP_NO_BUILD:-}" ] || make -s -j2 .output/patchgate >/dev/null || { echo "host-ulp: 0 passed, 1 failed"; exit 1; }
+[ -n "${PG_NO_BUILD:-}" ] || make -s -j2 .output/patchgate >/dev/null || { echo "host-ulp: 0 passed, 1 failed"; exit 1; }
 make -s -C tests/host/ulp OUT="$FX" >/dev/null || { echo "host-ulp: 0 passed, 1 failed"; exit 1; }
 
 cleanup() {

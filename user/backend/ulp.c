@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include "backend/ulp.h"
@@ -170,17 +171,44 @@ static int jump_encode(uint64_t from, uint64_t to, uint64_t room, uint8_t *b, in
  * (entry excepted: return addresses never equal an entry).  Fills
  * res->blockers; returns the number of blocked threads, or -errno.
  */
-static int scan(struct ulp_tset *ts, const struct range *r, int nr, struct ulp_result *res,
-		bool record)
+struct maps_cache {
+	struct ulp_map *m;	/* read before the threads were stopped */
+	int n;
+};
+
+static int maps_refresh(struct maps_cache *mc, int pid)
 {
-	struct ulp_map *maps = NULL;
-	int nmaps = 0, nblocked = 0, err;
+	free(mc->m);
+	mc->m = NULL;
+	mc->n = 0;
+	return ulp_maps_read(pid, &mc->m, &mc->n);
+}
+
+static uint64_t stack_end(const struct maps_cache *mc, uint64_t sp)
+{
+	for (int m = 0; m < mc->n; m++)
+		if (sp >= mc->m[m].start && sp < mc->m[m].end)
+			return mc->m[m].end;
+	return 0;
+}
+
+static int scan(struct ulp_tset *ts, struct maps_cache *mc, const struct range *r, int nr,
+		struct ulp_result *res, bool record)
+{
+	int nblocked = 0, err;
 	uint64_t *buf = NULL;
 	size_t bufcap = 0;
 
-	err = ulp_maps_read(ts->pid, &maps, &nmaps);
-	if (err)
-		return err;
+	/* /proc/PID/maps is slow to read: it was read before the stop; re-read
+	 * only when a thread's stack is not in it (a thread born meanwhile) */
+	for (int i = 0; i < ts->n; i++) {
+		if (!stack_end(mc, ts->t[i].regs.rsp)) {
+			err = maps_refresh(mc, ts->pid);
+			if (err)
+				return err;
+			break;
+		}
+	}
 	if (record)
 		res->nblockers = 0;
 	for (int i = 0; i < ts->n; i++) {
@@ -194,9 +222,8 @@ static int scan(struct ulp_tset *ts, const struct range *r, int nr, struct ulp_r
 				hit = &r[k];
 				at_pc = true;
 			}
-		for (int m = 0; m < nmaps && !hit; m++)
-			if (sp >= maps[m].start && sp < maps[m].end)
-				end = maps[m].end;
+		if (!hit)
+			end = stack_end(mc, sp);
 		if (!hit && end) {
 			size_t len = end - (sp & ~7ull);
 			struct iovec l, rv;
@@ -241,7 +268,6 @@ static int scan(struct ulp_tset *ts, const struct range *r, int nr, struct ulp_r
 	err = nblocked;
 cleanup:
 	free(buf);
-	free(maps);
 	return err;
 }
 
@@ -346,21 +372,25 @@ out:
  * it is still there (a mapping of @path inside the range): after a crash
  * the range may have been unmapped already and reused by someone else.
  */
-static int unmap_in(struct ulp_tset *ts, uint64_t tramp, uint64_t lo, uint64_t hi, const char *path)
+static int unmap_in(struct ulp_tset *ts, struct maps_cache *mc, uint64_t tramp, uint64_t lo, uint64_t hi,
+		    const char *path)
 {
-	struct ulp_map *maps = NULL;
+	struct maps_cache own = {};
 	struct ulp_inject inj;
 	bool ours = false;
 	int64_t r;
-	int err, n = 0;
+	int err;
 
-	err = ulp_maps_read(ts->pid, &maps, &n);
-	if (err)
-		return err;
-	for (int i = 0; i < n; i++)
-		if (maps[i].start >= lo && maps[i].end <= hi && !strcmp(maps[i].path, path))
+	if (!mc) {
+		err = maps_refresh(&own, ts->pid);
+		if (err)
+			return err;
+		mc = &own;
+	}
+	for (int i = 0; i < mc->n; i++)
+		if (mc->m[i].start >= lo && mc->m[i].end <= hi && !strcmp(mc->m[i].path, path))
 			ours = true;
-	free(maps);
+	free(own.m);
 	if (!ours)
 		return 0;
 	err = ulp_inject__begin(&inj, ts, inj_tid(ts), tramp);
@@ -372,11 +402,12 @@ static int unmap_in(struct ulp_tset *ts, uint64_t tramp, uint64_t lo, uint64_t h
 }
 
 /* Does any stopped thread's PC or stack refer to [lo, hi)? */
-static int referenced(struct ulp_tset *ts, uint64_t lo, uint64_t hi, struct ulp_result *res)
+static int referenced(struct ulp_tset *ts, struct maps_cache *mc, uint64_t lo, uint64_t hi,
+		      struct ulp_result *res)
 {
 	struct range r = { lo - 1, hi, "patch" };
 
-	return scan(ts, &r, 1, res, false);
+	return scan(ts, mc, &r, 1, res, false);
 }
 
 /* "applied" / "not-applied" / "partial" / "foreign" from the target's bytes. */
@@ -421,47 +452,8 @@ static void describe(struct ulp_result *res, const struct ulp_jpatch *jp)
 			 (unsigned long long)jp->f[k].new_addr, jp->f[k].len == 5 ? "rel32" : "abs64");
 }
 
-/*
- * Stop-the-world rounds: stop all, scan @r; when clear call @commit (all
- * threads stopped) and detach.  Else resume and retry with backoff until
- * @deadline.  Returns 0, -EAGAIN (no window; threads detached), -errno.
- */
-static int rounds(struct ulp_tset *ts, const struct range *r, int nr, uint64_t deadline,
-		  int (*commit)(struct ulp_tset *ts, void *ctx), void *ctx, struct ulp_result *res)
-{
-	uint64_t backoff = 1000000;
-	int err, blocked;
-
-	for (;;) {
-		res->rounds++;
-		err = ulp_tset__stop_all(ts);
-		if (err)
-			return err;
-		res->nthreads = ts->n;
-		blocked = scan(ts, r, nr, res, true);
-		if (blocked < 0)
-			return blocked;
-		if (!blocked) {
-			err = commit(ts, ctx);
-			ulp_tset__detach_all(ts);
-			res->pause_ns = ts->resume_end_ns - ts->stop_start_ns;
-			if (res->pause_ns > res->max_pause_ns)
-				res->max_pause_ns = res->pause_ns;
-			return err;
-		}
-		if (ulp_now_ns() >= deadline)
-			return -EAGAIN;	/* still stopped: the caller cleans up, then detaches */
-		ulp_tset__cont_all(ts);
-		if (ts->resume_end_ns - ts->stop_start_ns > res->max_pause_ns)
-			res->max_pause_ns = ts->resume_end_ns - ts->stop_start_ns;
-		err = ulp_tset__poll(ts, backoff);
-		if (err)
-			return err;
-		backoff = backoff * 2 > 64000000 ? 64000000 : backoff * 2;
-	}
-}
-
 struct write_ctx {
+	struct maps_cache mc;
 	const struct ulp_jpatch *jp;
 	bool to_new;
 	uint64_t unmap_lo, unmap_hi, tramp;	/* revert: unmap when unreferenced */
@@ -469,10 +461,8 @@ struct write_ctx {
 	int write_err;
 };
 
-static int commit_writes(struct ulp_tset *ts, void *vctx)
+static int commit_writes(struct ulp_tset *ts, struct write_ctx *c)
 {
-	struct write_ctx *c = vctx;
-
 	for (int k = 0; k < c->jp->nf; k++) {
 		const struct ulp_jfunc *f = &c->jp->f[k];
 		const uint8_t *want = c->to_new ? f->new_bytes : f->old_bytes;
@@ -490,14 +480,73 @@ static int commit_writes(struct ulp_tset *ts, void *vctx)
 		}
 	}
 	if (c->unmap_hi) {
-		int refs = referenced(ts, c->unmap_lo, c->unmap_hi, c->res);
+		int refs = referenced(ts, &c->mc, c->unmap_lo, c->unmap_hi, c->res);
 
-		if (refs == 0 && !unmap_in(ts, c->tramp, c->unmap_lo, c->unmap_hi, c->jp->patch))
+		if (refs == 0 && !unmap_in(ts, &c->mc, c->tramp, c->unmap_lo, c->unmap_hi, c->jp->patch))
 			c->res->kept_mapped = false;
 		else
 			c->res->kept_mapped = true;
 	}
 	return 0;
+}
+
+/*
+ * Stop-the-world rounds: stop all, scan @r; when clear, commit_writes()
+ * (all threads stopped) and detach.  Else resume and retry with backoff
+ * until @deadline.  Returns 0, -EAGAIN (no window: threads left stopped
+ * for the caller to clean up and detach), -errno.
+ * (ulp_ptrace.c wakes threads under SCHED_FIFO: see fifo_on().)
+ */
+static int rounds(struct ulp_tset *ts, const struct range *r, int nr, uint64_t deadline,
+		  struct write_ctx *wc, struct ulp_result *res)
+{
+	uint64_t backoff = 1000000;
+	int err, blocked;
+
+	for (;;) {
+		uint64_t t_stopped, t_scanned, t_written;
+
+		res->rounds++;
+		err = maps_refresh(&wc->mc, ts->pid);
+		if (err)
+			break;
+		err = ulp_tset__stop_all(ts);
+		if (err)
+			break;
+		t_stopped = ulp_now_ns();
+		res->nthreads = ts->n;
+		blocked = scan(ts, &wc->mc, r, nr, res, true);
+		if (blocked < 0) {
+			err = blocked;
+			break;
+		}
+		t_scanned = ulp_now_ns();
+		res->stop_ns = t_stopped - ts->stop_start_ns;
+		res->scan_ns = t_scanned - t_stopped;
+		if (!blocked) {
+			err = commit_writes(ts, wc);
+			t_written = ulp_now_ns();
+			ulp_tset__detach_all(ts);
+			res->write_ns = t_written - t_scanned;
+			res->resume_ns = ts->resume_end_ns - t_written;
+			res->pause_ns = ts->resume_end_ns - ts->stop_start_ns;
+			if (res->pause_ns > res->max_pause_ns)
+				res->max_pause_ns = res->pause_ns;
+			break;
+		}
+		if (ulp_now_ns() >= deadline) {
+			err = -EAGAIN;
+			break;
+		}
+		ulp_tset__cont_all(ts);
+		if (ts->resume_end_ns - ts->stop_start_ns > res->max_pause_ns)
+			res->max_pause_ns = ts->resume_end_ns - ts->stop_start_ns;
+		err = ulp_tset__poll(ts, backoff);
+		if (err)
+			break;
+		backoff = backoff * 2 > 20000000 ? 20000000 : backoff * 2;
+	}
+	return err;
 }
 
 static int build_ranges(const struct ulp_jpatch *jp, struct range **out)
@@ -807,10 +856,10 @@ int ulp_apply(int pid, const char *patch_path, const struct ulp_opts *o, struct 
 	wc.jp = &j->p[ji];
 	wc.to_new = true;
 	wc.res = res;
-	err = rounds(ts, rg, j->p[ji].nf, deadline_of(o), commit_writes, &wc, res);
+	err = rounds(ts, rg, j->p[ji].nf, deadline_of(o), &wc, res);
 	if (err == -EAGAIN) {
 		/* threads are stopped: take the unused patch out, then let them go */
-		unmap_in(ts, tramp, res->map_lo, res->map_hi, p->path);
+		unmap_in(ts, NULL, tramp, res->map_lo, res->map_hi, p->path);
 		ulp_tset__detach_all(ts);
 		name_blockers(pid, res);
 		ulp_journal__del(j, ji);
@@ -839,7 +888,7 @@ int ulp_apply(int pid, const char *patch_path, const struct ulp_opts *o, struct 
 	goto cleanup;
 unmap:
 	if (ts && ts->n && res->map_hi && !ulp_tset__stop_one(ts, inj_tid(ts)))
-		unmap_in(ts, tramp, res->map_lo, res->map_hi, p->path);
+		unmap_in(ts, NULL, tramp, res->map_lo, res->map_hi, p->path);
 	if (err == -ESRCH) {
 		res->fail = ULP_FAIL_GONE;
 		snprintf(res->msg, sizeof(res->msg), "pid %d exited during apply", pid);
@@ -855,6 +904,7 @@ cleanup:
 		close(memfd);
 	free(jp.f);
 	free(rg);
+	free(wc.mc.m);
 	free(rel_vals);
 	free(maps);
 	ulp_journal__free(j);
@@ -942,7 +992,7 @@ int ulp_revert(int pid, const char *patch_path, const struct ulp_opts *o, struct
 	wc.unmap_lo = j->p[ji].map_lo;
 	wc.unmap_hi = j->p[ji].map_hi;
 	res->already = !strcmp(act, "not-applied");
-	err = rounds(ts, rg, j->p[ji].nf, deadline_of(o), commit_writes, &wc, res);
+	err = rounds(ts, rg, j->p[ji].nf, deadline_of(o), &wc, res);
 	if (err == -EAGAIN) {
 		ulp_tset__detach_all(ts);
 		name_blockers(pid, res);
@@ -972,6 +1022,7 @@ cleanup:
 	if (memfd >= 0)
 		close(memfd);
 	free(rg);
+	free(wc.mc.m);
 	free(maps);
 	sym_proc__free(sp);
 	ulp_journal__free(j);

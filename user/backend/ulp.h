@@ -42,6 +42,8 @@ struct ulp_result {
 	uint64_t pause_ns;	/* last round: first interrupt to last resume */
 	uint64_t max_pause_ns;	/* longest round */
 	uint64_t inject_ns;	/* mapping the patch (one thread stopped) */
+	/* the last round, split: interrupt+wait+getregs, scan, write, resume */
+	uint64_t stop_ns, scan_ns, write_ns, resume_ns;
 	uint64_t total_ns;
 	uint64_t map_lo, map_hi;
 	int nfuncs;

@@ -44,6 +44,10 @@ static json_object *result_json(const char *type, int pid, const char *patch, co
 	json_object_object_add(o, "pause_us", json_object_new_double(r->pause_ns / 1e3));
 	json_object_object_add(o, "max_pause_us", json_object_new_double(r->max_pause_ns / 1e3));
 	json_object_object_add(o, "inject_us", json_object_new_double(r->inject_ns / 1e3));
+	json_object_object_add(o, "stop_us", json_object_new_double(r->stop_ns / 1e3));
+	json_object_object_add(o, "scan_us", json_object_new_double(r->scan_ns / 1e3));
+	json_object_object_add(o, "write_us", json_object_new_double(r->write_ns / 1e3));
+	json_object_object_add(o, "resume_us", json_object_new_double(r->resume_ns / 1e3));
 	json_object_object_add(o, "total_ms", json_object_new_double(r->total_ns / 1e6));
 	json_object_object_add(o, "kept_mapped", json_object_new_boolean(r->kept_mapped));
 	for (int i = 0; i < r->nfuncs; i++)

@@ -10,6 +10,7 @@
  * stack and jumps back, so SIGKILL of patchgate never corrupts a thread.
  */
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -29,6 +30,28 @@ uint64_t ulp_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Waking a thread (interrupt, resume) lets it preempt us on a small
+ * machine, so loops that wake many run under SCHED_FIFO when allowed;
+ * waiting for stops does not (each stop would switch to us at once).
+ */
+static int fifo_on(struct sched_param *old)
+{
+	struct sched_param p = { .sched_priority = 1 };
+	int policy = sched_getscheduler(0);
+
+	sched_getparam(0, old);
+	if (policy == SCHED_FIFO || sched_setscheduler(0, SCHED_FIFO, &p))
+		return -1;
+	return policy;
+}
+
+static void fifo_off(int policy, const struct sched_param *old)
+{
+	if (policy >= 0)
+		sched_setscheduler(0, policy, old);
 }
 
 struct ulp_task *ulp_tset__find(struct ulp_tset *ts, int tid)
@@ -264,10 +287,15 @@ int ulp_tset__stop_all(struct ulp_tset *ts)
 {
 	int err;
 
+	struct sched_param old;
+	int pol;
+
 	ts->stop_start_ns = ulp_now_ns();
+	pol = fifo_on(&old);
 	for (int i = 0; i < ts->n; i++)
 		if (!ts->t[i].stopped)
 			ptrace(PTRACE_INTERRUPT, ts->t[i].tid, 0, 0);
+	fifo_off(pol, &old);
 	err = wait_all_stopped(ts);
 	if (err)
 		return err;
@@ -309,6 +337,9 @@ int ulp_tset__stop_one(struct ulp_tset *ts, int tid)
 
 int ulp_tset__cont_all(struct ulp_tset *ts)
 {
+	struct sched_param old;
+	int pol = fifo_on(&old);
+
 	for (int i = 0; i < ts->n; i++) {
 		struct ulp_task *t = &ts->t[i];
 
@@ -319,6 +350,7 @@ int ulp_tset__cont_all(struct ulp_tset *ts)
 		t->stopped = false;
 	}
 	ts->resume_end_ns = ulp_now_ns();
+	fifo_off(pol, &old);
 	return 0;
 }
 
@@ -348,16 +380,19 @@ int ulp_tset__poll(struct ulp_tset *ts, uint64_t wait_ns)
 
 int ulp_tset__detach_all(struct ulp_tset *ts)
 {
-	int err = 0;
+	struct sched_param old;
+	int err = 0, pol;
 
 	if (!all_stopped(ts)) {
 		err = ulp_tset__stop_all(ts);
 		if (err && err != -ESRCH)
 			return err;
 	}
+	pol = fifo_on(&old);
 	for (int i = 0; i < ts->n; i++)
 		ptrace(PTRACE_DETACH, ts->t[i].tid, 0, (long)ts->t[i].pending_sig);
 	ts->resume_end_ns = ulp_now_ns();
+	fifo_off(pol, &old);
 	ts->n = 0;
 	return err;
 }

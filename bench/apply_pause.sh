@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Stop-the-world pause and total time of `patchgate apply --no-gate` /
+# `revert` on a process with 1, 8, 64 and 256 threads.
+#   bench/apply_pause.sh [RUNS]     (default 30 apply+revert pairs per size)
+# The target is tests/host/ulp/ulp-target: N threads calling pg_compute()
+# once a millisecond (plus its main thread).  Writes
+# bench/results/apply_pause.csv (one row per operation) and prints a
+# summary table (medians and p90) in Markdown.
+set -eu
+cd "$(dirname "$0")/.."
+RUNS=${1:-30}
+PG=$PWD/.output/patchgate
+FX=$PWD/.output/ulp-tests
+OUT=bench/results/apply_pause.csv
+SD=$(mktemp -d /tmp/pg-bench.XXXXXX)
+[ -n "${PG_NO_BUILD:-}" ] || make -s -j2 .output/patchgate >/dev/null
+make -s -C tests/host/ulp OUT="$FX" >/dev/null
+T=
+cleanup() { [ -n "$T" ] && kill "$T" 2>/dev/null; wait 2>/dev/null; rm -rf "$SD"; }
+trap cleanup EXIT
+
+echo "threads,op,run,pause_us,stop_us,scan_us,write_us,resume_us,inject_us,total_ms,rounds" >"$OUT"
+for n in 1 8 64 256; do
+	rm -f "$SD/in" "$SD/t.out"
+	mkfifo "$SD/in"
+	"$FX/ulp-target" 0 "$n" 0 <"$SD/in" >"$SD/t.out" &
+	T=$!
+	exec 9>"$SD/in"
+	until grep -q ready "$SD/t.out" 2>/dev/null; do sleep 0.05; done
+	sleep 0.5
+	for i in $(seq "$RUNS"); do
+		for op in apply revert; do
+			if [ $op = apply ]; then j=$("$PG" apply --state-dir "$SD" --pid "$T" "$FX/good.so" --no-gate -j)
+			else j=$("$PG" revert --state-dir "$SD" --pid "$T" -j); fi
+			python3 -c 'import json,sys
+o=json.loads(sys.argv[1])
+assert o["state"] in ("applied","reverted"), o
+print(",".join(str(x) for x in (sys.argv[2],sys.argv[3],sys.argv[4],o["pause_us"],o["stop_us"],o["scan_us"],o["write_us"],o["resume_us"],o["inject_us"],o["total_ms"],o["rounds"])))' "$j" "$((n + 1))" $op "$i" >>"$OUT"
+		done
+	done
+	kill "$T"
+	wait "$T" 2>/dev/null || true
+	T=
+	exec 9>&-
+done
+python3 - "$OUT" <<'PY'
+import csv, sys, statistics as st
+rows = list(csv.DictReader(open(sys.argv[1])))
+def q(v, p):
+    v = sorted(v); return v[min(len(v) - 1, int(p * len(v)))]
+print("| threads | op | pause p50 (us) | pause p90 (us) | stop | scan | write | resume | inject p50 (us) | total p50 (ms) |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for n in sorted({int(r["threads"]) for r in rows}):
+    for op in ("apply", "revert"):
+        rs = [r for r in rows if int(r["threads"]) == n and r["op"] == op]
+        f = lambda k: [float(r[k]) for r in rs]
+        print(f"| {n} | {op} | {st.median(f('pause_us')):.0f} | {q(f('pause_us'), .9):.0f} | "
+              f"{st.median(f('stop_us')):.0f} | {st.median(f('scan_us')):.0f} | {st.median(f('write_us')):.0f} | "
+              f"{st.median(f('resume_us')):.0f} | {st.median(f('inject_us')):.0f} | {st.median(f('total_ms')):.1f} |")
+PY

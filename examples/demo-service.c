@@ -57,6 +57,9 @@ static long long *lat_ns;		/* per call, for self-measured quantiles */
 static atomic_long lat_n;
 static long lat_cap;
 static atomic_long hot_calls;
+/* request outcomes, for --status: what the target answers */
+static atomic_long req_total, req_ok, req_bug, req_rejected, req_failed;
+static const char *status_path;
 
 static long long now_ns(void)
 {
@@ -128,17 +131,32 @@ NOINLINE long pg_hot(long x)
 	return x * 2 + 1;
 }
 
-/* What a request computes: the function the demo's patches replace. */
+/* An input that parks the caller inside compute_answer() (see --block). */
+#define PARK_INPUT (-1000000)
+
+/*
+ * What a request computes: the function the demo's patches replace.  The
+ * bug that examples/demo-patches/good.c fixes: a negative input should be
+ * rejected with -EINVAL, but is answered (its double is then used as an
+ * index by a caller in the story).
+ */
 NOINLINE int compute_answer(int x)
 {
+	if (x == PARK_INPUT)
+		return pg_block();
 	pg_busy(50);
 	return x * 2;
 }
 
-/* One request: validate, compute, answer (the demo's unit of work). */
+/* One request: compute, then answer (the demo's unit of work). */
 NOINLINE int handle_request(int x)
 {
-	return compute_answer(x) + 1;
+	int r = compute_answer(x);
+
+	/* errors pass through; inputs are -10..89, so 2x never collides with them */
+	if (r == -EINVAL || r == -EIO)
+		return r;
+	return r + 1;
 }
 
 /* ---- workers ----------------------------------------------------------- */
@@ -169,9 +187,21 @@ static void one_call(long i)
 	} else if (!strcmp(cfg.work, "hot")) {
 		pg_hot(i);
 		return;
-	} else {	/* request */
-		if (handle_request((int)i) != (int)i * 2 + 1)
+	} else {	/* request: one input in ten is negative */
+		int x = (int)(i % 100) - 10;
+
+		r = handle_request(x);
+		atomic_fetch_add(&req_total, 1);
+		if (x < 0 && r == -EINVAL)
+			atomic_fetch_add(&req_rejected, 1);	/* fixed behaviour */
+		else if (x < 0 && r == 2 * x + 1)
+			atomic_fetch_add(&req_bug, 1);		/* the bug */
+		else if (x >= 0 && r == 2 * x + 1)
+			atomic_fetch_add(&req_ok, 1);
+		else {
+			atomic_fetch_add(&req_failed, 1);	/* an error or a wrong answer */
 			atomic_fetch_add(&errors_returned, 1);
+		}
 	}
 	record(t0);
 }
@@ -210,8 +240,29 @@ static void *blocker(void *arg)
 	while (!go && !stop)
 		usleep(1000);
 	fprintf(stderr, "demo-service: blocker tid %ld entering pg_block\n", (long)syscall(SYS_gettid));
-	pg_block();
+	/* parked inside compute_answer() -> pg_block(): a patch to either must wait */
+	compute_answer(PARK_INPUT);
 	return NULL;
+}
+
+/* Write what the service has answered so far, atomically (tmp + rename). */
+static void write_status(void)
+{
+	char tmp[4200];
+	FILE *f;
+
+	if (!status_path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", status_path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "{\"pid\":%d,\"requests\":%ld,\"ok\":%ld,\"bug\":%ld,\"rejected\":%ld,"
+		"\"failed\":%ld,\"blocked\":%d}\n", getpid(), atomic_load(&req_total),
+		atomic_load(&req_ok), atomic_load(&req_bug), atomic_load(&req_rejected),
+		atomic_load(&req_failed), atomic_load(&blocked_now));
+	fclose(f);
+	rename(tmp, status_path);
 }
 
 static void on_signal(int sig)
@@ -244,7 +295,10 @@ static void usage(void)
 	       "      --sleep-us US     'sleep' duration (default 1000)\n"
 	       "  -b, --block N         park N threads inside pg_block() until SIGUSR2\n"
 	       "  -s, --wait-signal     start calling only after SIGUSR1\n"
-	       "  -d, --duration S      stop after S seconds\n\n"
+	       "  -d, --duration S      stop after S seconds\n"
+	       "      --status FILE     keep FILE updated (every 100 ms) with the request\n"
+	       "                        outcomes: ok, bug (negative input answered),\n"
+	       "                        rejected (negative input refused), failed\n\n"
 	       "On exit prints {\"calls\":..,\"errors\":..,\"p50_ns\":..,...} measured by itself.\n"
 	       "Example: demo-service -t 1 -n 200 -w sleep --wait-signal\n");
 }
@@ -263,6 +317,7 @@ int main(int argc, char **argv)
 		{ "block", required_argument, NULL, 'b' },
 		{ "wait-signal", no_argument, NULL, 's' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "status", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -283,6 +338,7 @@ int main(int argc, char **argv)
 		case 'b': cfg.block = atoi(optarg); break;
 		case 's': cfg.wait_signal = 1; break;
 		case 'd': cfg.duration = atof(optarg); break;
+		case 'F': status_path = optarg; break;
 		case 'h': usage(); return 0;
 		default: usage(); return 1;
 		}
@@ -311,10 +367,16 @@ int main(int argc, char **argv)
 	while (!go && !stop)
 		usleep(1000);
 	t_start = now_ns();
-	if (cfg.duration > 0) {
-		while (!stop && now_ns() - t_start < cfg.duration * 1e9)
-			usleep(10000);
-		stop = 1;
+	if (cfg.duration > 0 || status_path) {
+		/* with --status and no --duration: until the workers finish or a signal */
+		while (!stop && (cfg.duration <= 0 || now_ns() - t_start < cfg.duration * 1e9)) {
+			usleep(100000);
+			write_status();
+			if (cfg.duration <= 0 && cfg.calls)
+				break;
+		}
+		if (cfg.duration > 0)
+			stop = 1;
 	}
 	for (int i = 0; i < cfg.threads; i++)
 		pthread_join(tids[i], NULL);
@@ -323,6 +385,7 @@ int main(int argc, char **argv)
 			usleep(10000);
 	for (int i = 0; i < cfg.block; i++)
 		pthread_join(btids[i], NULL);
+	write_status();
 
 	long n = atomic_load(&lat_n);
 	double elapsed = (now_ns() - t_start) / 1e9;

@@ -3,6 +3,8 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "ui/output.h"
+#include <string.h>
+#include <patchgate/abi.h>
 
 void usage_apply(const char *prog)
 {
@@ -17,13 +19,18 @@ void usage_apply(const char *prog)
 	       "      --no-gate       apply at once (still waits for a safe window), no bake\n"
 	       "      --dry-run       baseline and window only; report, apply nothing\n"
 	       "      --max-wait S    give up waiting for a safe window after S seconds\n"
+	       "      --set KEY=VALUE override one policy key (repeatable)\n"
+	       "  -e, --errors MODE   count neg (<0) or zero (==0) returns of the replaced\n"
+	       "                      functions as errors (the error-rate rule)\n"
 	       "  -j, --json          {\"type\":\"decision\"} JSON lines\n\n"
 	       "Exit codes: 0 committed, 1 bad input, 2 reverted (regressed),\n"
 	       "            3 no safe window, 4 transition timed out, 5 system error\n\n"
 	       "Examples:\n"
 	       "  %s apply --pid 4242 fix-parse.so\n"
 	       "  %s apply --pid 4242 fix-parse.so --policy examples/policies/strict.ini -j\n"
-	       "  %s apply --klp livepatch_fix.ko --dry-run\n", prog, prog, prog, prog);
+	       "  %s apply --klp livepatch_fix.ko --dry-run\n"
+	       "  %s apply --pid 4242 fix.so --set bake=2m --set p99_ratio_max=1.1 --errors neg\n",
+	       prog, prog, prog, prog, prog);
 }
 
 int cmd_apply(struct pg_cli *cli, int argc, char **argv)
@@ -35,6 +42,8 @@ int cmd_apply(struct pg_cli *cli, int argc, char **argv)
 		{ "no-gate", no_argument, NULL, 'G' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "max-wait", required_argument, NULL, 'W' },
+		{ "set", required_argument, NULL, 's' },
+		{ "errors", required_argument, NULL, 'e' },
 		PG_COMMON_LONGOPTS,
 		{},
 	};
@@ -67,6 +76,23 @@ int cmd_apply(struct pg_cli *cli, int argc, char **argv)
 			break;
 		case 'n':
 			o.dry_run = true;
+			break;
+		case 's':
+			if (o.nsets >= (int)(sizeof(o.sets) / sizeof(o.sets[0]))) {
+				pg_err(cli, PG_EXIT_USAGE, "apply: too many --set options");
+				return PG_EXIT_USAGE;
+			}
+			o.sets[o.nsets++] = optarg;
+			break;
+		case 'e':
+			if (!strcmp(optarg, "neg"))
+				o.err_mode = PG_ERR_NEG;
+			else if (!strcmp(optarg, "zero"))
+				o.err_mode = PG_ERR_ZERO;
+			else {
+				pg_err(cli, PG_EXIT_USAGE, "apply: --errors takes 'neg' or 'zero', not '%s'", optarg);
+				return PG_EXIT_USAGE;
+			}
 			break;
 		case 'W':
 			if (pg_parse_seconds(optarg, &o.max_wait_s)) {

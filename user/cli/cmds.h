@@ -37,6 +37,9 @@ struct pg_apply_opts {
 	bool no_gate;
 	bool dry_run;
 	double max_wait_s;	/* < 0: from policy */
+	int err_mode;		/* enum pg_err_mode for the replaced functions */
+	int nsets;		/* --set key=value policy overrides */
+	const char *sets[32];
 };
 
 struct pg_revert_opts {

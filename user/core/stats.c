@@ -112,17 +112,17 @@ double stats_exceed_sf(uint64_t n_base, uint64_t n_post, uint64_t m, uint64_t k)
 	return sum > 1.0 ? 1.0 : sum;
 }
 
-double stats_tail_test(const struct pg_hist *base, const struct pg_hist *post,
-		       struct stats_verdict *v)
-{
-	uint64_t nb = hist_count(base), np = hist_count(post), m, k;
-	double thr, cb, cp;
+/* Baseline quantiles the tail test uses as thresholds (stats.h). */
+static const double tail_qs[STATS_TAIL_NQ] = STATS_TAIL_QS;
+static const double tail_ws[STATS_TAIL_NQ] = STATS_TAIL_WS;
 
-	v->tail_threshold_ns = v->tail_base = v->tail_post = v->tail_expected = 0.0;
-	v->tail_p = 1.0;
-	if (!nb || !np)
-		return 1.0;
-	thr = hist_quantile(base, STATS_TAIL_Q);
+/* The exceedance p-value above the baseline's quantile @q; fills the tail_* fields. */
+static double tail_one(const struct pg_hist *base, const struct pg_hist *post, uint64_t nb,
+		       uint64_t np, double q, struct stats_verdict *v)
+{
+	double thr = hist_quantile(base, q), cb, cp;
+	uint64_t m, k;
+
 	cb = hist_count_above(base, thr);
 	cp = hist_count_above(post, thr);
 	/*
@@ -135,11 +135,42 @@ double stats_tail_test(const struct pg_hist *base, const struct pg_hist *post,
 	if (m > nb)
 		m = nb;
 	k = (uint64_t)llround(cp);
+	v->tail_q = q;
 	v->tail_threshold_ns = thr;
 	v->tail_base = cb;
 	v->tail_post = cp;
 	v->tail_expected = (double)np * (double)m / ((double)nb + 1.0);
-	v->tail_p = stats_exceed_sf(nb, np, m, k);
+	return stats_exceed_sf(nb, np, m, k);
+}
+
+double stats_tail_test(const struct pg_hist *base, const struct pg_hist *post,
+		       struct stats_verdict *v)
+{
+	uint64_t nb = hist_count(base), np = hist_count(post);
+	struct stats_verdict best = *v;
+	double pmin = 2.0;
+
+	v->tail_q = tail_qs[0];
+	v->tail_threshold_ns = v->tail_base = v->tail_post = v->tail_expected = 0.0;
+	v->tail_p = 1.0;
+	if (!nb || !np)
+		return 1.0;
+	/*
+	 * One exceedance test per threshold, each at its share w_i of the
+	 * tail's alpha (weighted Bonferroni): the reported p-value is the
+	 * smallest p_i / w_i, and the tail_* fields are those of the threshold
+	 * that gave it.
+	 */
+	for (unsigned int i = 0; i < STATS_TAIL_NQ; i++) {
+		double p = tail_one(base, post, nb, np, tail_qs[i], v) / tail_ws[i];
+
+		if (p < pmin) {
+			pmin = p;
+			best = *v;
+		}
+	}
+	*v = best;
+	v->tail_p = fmin(1.0, pmin);
 	return v->tail_p;
 }
 

@@ -95,6 +95,7 @@ static json_object *fn_json(const struct gate_fn_evidence *e)
 	add_num(o, "mw_u", v->mw_u);
 	add_num(o, "mw_z", v->mw_z);
 	add_num(o, "mw_p", v->mw_p);
+	add_num(o, "tail_q", v->tail_q);
 	add_num(o, "tail_threshold_ns", v->tail_threshold_ns);
 	add_num(o, "tail_base", v->tail_base);
 	add_num(o, "tail_post", v->tail_post);

@@ -133,7 +133,7 @@ static void test_regressed_decision_json(void **state)
 	assert_int_equal(json_object_get_int64(get(j, "seq")), x.out.audit->seq);
 	assert_false(json_object_object_get_ex(j, "exit", NULL));	/* not final yet */
 	pol = get(j, "policy");
-	assert_true(json_object_get_double(get(pol, "p99_ratio_max")) == 1.20);
+	assert_true(json_object_get_double(get(pol, "p99_ratio_max")) == POLICY_DEF_P99_RATIO_MAX);
 	assert_true(json_object_get_double(get(pol, "bake_s")) == 60.0);
 	assert_string_equal(json_object_get_string(get(pol, "on_inconclusive")), "extend");
 	assert_int_equal(json_object_array_length(get(j, "functions")), 1);
@@ -196,7 +196,7 @@ static void test_no_window_names_blockers(void **state)
 static void test_progress_line_and_snapshot_json(void **state)
 {
 	const struct gate_audit *s;
-	char line[512];
+	char line[512], want[128];
 	json_object *j;
 	struct run x;
 
@@ -208,7 +208,9 @@ static void test_progress_line_and_snapshot_json(void **state)
 	samples(&x);
 	s = gate_snapshot(x.g, x.now);
 	audit_progress_line(s, line, sizeof(line));
-	assert_string_equal(line, "BASELINE 3s  parse_request 400/1000 calls");
+	snprintf(want, sizeof(want), "BASELINE 3s  parse_request 400/%d calls",
+		 POLICY_DEF_MIN_SAMPLES);
+	assert_string_equal(line, want);
 	j = round_trip(s, "progress");
 	assert_string_equal(json_object_get_string(get(j, "type")), "progress");
 	assert_string_equal(json_object_get_string(get(j, "reason")), "none");

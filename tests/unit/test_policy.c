@@ -30,21 +30,21 @@ static void test_defaults(void **state)
 
 	(void)state;
 	policy_defaults(&p);
-	assert_int_equal(p.min_samples, 1000);
+	assert_int_equal(p.min_samples, POLICY_DEF_MIN_SAMPLES);
 	assert_int_equal(p.max_wait_ns, 300 * S);
 	assert_int_equal(p.dwell_ns, 1 * S);
 	assert_int_equal(p.transition_timeout_ns, 60 * S);
 	assert_int_equal(p.bake_ns, 300 * S);
 	assert_int_equal(p.hang_timeout_ns, 10 * S);
 	assert_true(p.p50_ratio_max == 1.10);
-	assert_true(p.p99_ratio_max == 1.20);
+	assert_true(p.p99_ratio_max == 1.15);
 	assert_true(p.error_rate_delta_max == 0.005);
 	assert_true(p.alpha == 0.01);
 	assert_int_equal(p.on_inconclusive, PG_INCONCLUSIVE_EXTEND);
 	assert_int_equal(policy_validate(&p, err, sizeof(err)), 0);
 	/* an empty file is the defaults */
 	assert_int_equal(parse(err, &p, ""), 0);
-	assert_int_equal(p.min_samples, 1000);
+	assert_int_equal(p.min_samples, POLICY_DEF_MIN_SAMPLES);
 }
 
 static void test_every_key(void **state)
@@ -117,12 +117,12 @@ static void test_unknown_key_suggests(void **state)
 	(void)state;
 	policy_defaults(&p);
 	assert_int_equal(policy_parse_string(&p,
-		"; strict\n[gate]\nmin_samples = 2000\n\nbake = 10m\n# tail\n"
+		"; strict\n[gate]\nmin_samples = 3000\n\nbake = 10m\n# tail\n"
 		"p99_ration_max = 1.1\n", "strict.ini", err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "strict.ini:7: unknown key 'p99_ration_max' "
 			    "(did you mean p99_ratio_max?)");
 	/* nothing was applied, not even the good lines before */
-	assert_int_equal(p.min_samples, 1000);
+	assert_int_equal(p.min_samples, POLICY_DEF_MIN_SAMPLES);
 	assert_int_equal(p.bake_ns, 300 * S);
 }
 

@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * detect_sim: how fast the real gate (user/core/gate.c, stats.c) catches a
+ * tail regression, and how often it reverts a harmless patch.  Whole gated
+ * runs in simulated time: START, BASELINE, WAIT_WINDOW (always clear),
+ * APPLY, BAKE to the end or to the revert, with one SAMPLES observation per
+ * tick holding the tick's calls at the given rate.
+ *
+ * Latency is lognormal(median, sigma).  Samples are drawn straight into
+ * histogram buckets from the exact bucket probabilities (Walker's alias
+ * method), which is what the probes would record from that law, and fast
+ * enough for millions of calls per run.  A regression "p99 x F" makes the
+ * slowest 3% of calls F times slower (model tail: p50 unchanged, p99 x F)
+ * or every call F times slower (model all).
+ *
+ * Output: a table on stdout, and CSV rows with --csv.  See bench/detection/run.sh
+ * and docs/benchmarks.md ("Detection").
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/gate.h"
+#include "core/hist.h"
+#include "core/policy.h"
+
+#define SIM_MAX_LIST	8
+#define SIM_TAIL_FRAC	0.03	/* model tail: the slowest 3% of calls get slower */
+#define SIM_ERR_RATE	0.001	/* both sides: keeps the error test in the family */
+#define SEC		1000000000ULL
+
+enum sim_model { SIM_TAIL = 0, SIM_ALL };
+
+struct sim_opts {
+	struct pg_policy pol;
+	double median_ns, sigma;
+	enum sim_model model;
+	unsigned int nrates, nshifts;
+	unsigned int rates[SIM_MAX_LIST];
+	double shifts[SIM_MAX_LIST];
+	unsigned int runs, null_runs;
+	uint64_t tick_ns;
+	uint64_t seed;
+	const char *csv;
+};
+
+/* splitmix64: small, seeded, good enough for sampling */
+struct sim_rng {
+	uint64_t s;
+};
+
+static uint64_t rng_u64(struct sim_rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double rng_unit(struct sim_rng *r)
+{
+	return ((double)(rng_u64(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+/* Walker's alias table over the histogram buckets. */
+struct sim_law {
+	double prob[PG_HIST_BUCKETS];
+	unsigned int alias[PG_HIST_BUCKETS];
+};
+
+static double ln_cdf(double x, double median, double sigma)
+{
+	if (x <= 0.0)
+		return 0.0;
+	if (isinf(x))
+		return 1.0;
+	return 0.5 * erfc(-log(x / median) / (sigma * M_SQRT2));
+}
+
+/* P(a <= X < b) for the lognormal */
+static double ln_mass(double a, double b, double median, double sigma)
+{
+	return b > a ? ln_cdf(b, median, sigma) - ln_cdf(a, median, sigma) : 0.0;
+}
+
+/* Upper quantile: x with P(X > x) = @frac. */
+static double ln_upper_q(double frac, double median, double sigma)
+{
+	double lo = -10.0, hi = 10.0;
+
+	for (int i = 0; i < 200; i++) {
+		double mid = 0.5 * (lo + hi);
+
+		if (0.5 * erfc(mid / M_SQRT2) > frac)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return median * exp(sigma * 0.5 * (lo + hi));
+}
+
+/*
+ * Bucket probabilities of the law of the recorded value: lognormal, and
+ * with @shift > 1 the regression of @model.  A value x is recorded as
+ * (uint64_t)x, so bucket b holds [lo(b), hi(b)).
+ */
+static void law_init(struct sim_law *L, const struct sim_opts *o, double shift)
+{
+	double p[PG_HIST_BUCKETS], q = ln_upper_q(SIM_TAIL_FRAC, o->median_ns, o->sigma);
+	double m = o->median_ns, s = o->sigma, sum = 0.0;
+	unsigned int small[PG_HIST_BUCKETS], large[PG_HIST_BUCKETS], ns = 0, nl = 0;
+	const unsigned int n = PG_HIST_BUCKETS;
+
+	for (unsigned int b = 0; b < n; b++) {
+		double lo = b ? (double)hist_bucket_lo(b) : 0.0;
+		double hi = b + 1 < n ? (double)hist_bucket_hi(b) : INFINITY;
+
+		if (shift <= 1.0)
+			p[b] = ln_mass(lo, hi, m, s);
+		else if (o->model == SIM_ALL)
+			p[b] = ln_mass(lo / shift, hi / shift, m, s);
+		else
+			p[b] = ln_mass(lo, fmin(hi, q), m, s) +
+			       ln_mass(fmax(lo / shift, q), hi / shift, m, s);
+		sum += p[b];
+	}
+	/* Vose's construction */
+	for (unsigned int b = 0; b < n; b++) {
+		p[b] = p[b] / sum * n;
+		if (p[b] < 1.0)
+			small[ns++] = b;
+		else
+			large[nl++] = b;
+	}
+	while (ns && nl) {
+		unsigned int a = small[--ns], g = large[--nl];
+
+		L->prob[a] = p[a];
+		L->alias[a] = g;
+		p[g] -= 1.0 - p[a];
+		if (p[g] < 1.0)
+			small[ns++] = g;
+		else
+			large[nl++] = g;
+	}
+	while (nl) {
+		unsigned int g = large[--nl];
+
+		L->prob[g] = 1.0;
+		L->alias[g] = g;
+	}
+	while (ns) {
+		unsigned int a = small[--ns];
+
+		L->prob[a] = 1.0;
+		L->alias[a] = a;
+	}
+}
+
+static void law_draw(const struct sim_law *L, struct sim_rng *r, struct pg_hist *h, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t u = rng_u64(r);
+		unsigned int b = (unsigned int)((u >> 32) * PG_HIST_BUCKETS >> 32);
+		double f = (double)(u & 0xffffffffULL) * (1.0 / 4294967296.0);
+
+		h->slots[f < L->prob[b] ? b : L->alias[b]]++;
+	}
+}
+
+/* Poisson(@mean) by inversion; the error counts per tick are small. */
+static uint64_t rng_poisson(struct sim_rng *r, double mean)
+{
+	double u = rng_unit(r), p = exp(-mean), c = p;
+	uint64_t k = 0;
+
+	if (mean > 50.0) {	/* normal approximation for big ticks */
+		double x = mean + sqrt(mean) * sqrt(-2.0 * log(rng_unit(r))) *
+			   cos(2.0 * M_PI * rng_unit(r));
+
+		return x > 0.0 ? (uint64_t)llround(x) : 0;
+	}
+	while (u > c && k < 10000) {
+		k++;
+		p *= mean / (double)k;
+		c += p;
+	}
+	return k;
+}
+
+/* What one gated run ended with. */
+struct sim_result {
+	enum gate_state final;
+	enum gate_reason reason;	/* of the decision that left BAKE */
+	uint64_t n_post;		/* post calls judged at that decision */
+	uint64_t n_base;
+	double secs;			/* from APPLY to that decision */
+};
+
+struct sim_run {
+	struct gate *g;
+	struct pg_hist h;		/* current generation, cumulative */
+	struct gate_fn_sample s;
+	bool post;
+	uint64_t now, t_apply;
+	struct sim_result res;
+};
+
+static int run_step(struct sim_run *R, const struct gate_obs *obs);
+
+/* Perform the actions of one step, in order, as a controller would. */
+static int run_actions(struct sim_run *R, const struct gate_out *out)
+{
+	struct gate_action act[GATE_MAX_ACTIONS];
+	unsigned int nact = out->nact;
+	int err;
+
+	if (out->audit && out->audit->from == GATE_BAKE) {
+		R->res.reason = out->audit->reason;
+		R->res.n_post = out->audit->fn[0].v.n_post;
+		R->res.n_base = out->audit->fn[0].v.n_base;
+		R->res.secs = (double)(R->now - R->t_apply) / 1e9;
+	}
+	memcpy(act, out->act, sizeof(act));
+	for (unsigned int i = 0; i < nact; i++) {
+		struct gate_obs o = { 0 };
+
+		switch (act[i].type) {
+		case GATE_ACT_APPLY:
+			R->t_apply = R->now;
+			o.type = GATE_OBS_APPLIED;
+			err = run_step(R, &o);
+			if (err)
+				return err;
+			break;
+		case GATE_ACT_REVERT:
+			o.type = GATE_OBS_REVERTED;
+			err = run_step(R, &o);
+			if (err)
+				return err;
+			break;
+		case GATE_ACT_BUMP_GENERATION:
+			hist_reset(&R->h);
+			R->s.calls = R->s.exits = R->s.errors = 0;
+			R->post = true;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+static int run_step(struct sim_run *R, const struct gate_obs *obs)
+{
+	struct gate_out out;
+	int err = gate_step(R->g, obs, R->now, &out);
+
+	if (err) {
+		fprintf(stderr, "detect_sim: gate refused %s in %s: %s\n",
+			gate_obs_name(obs->type), gate_state_name(gate_state(R->g)),
+			strerror(-err));
+		return err;
+	}
+	return run_actions(R, &out);
+}
+
+/*
+ * One whole gated run: baseline from @base, bake from @post, at @rate calls
+ * per second.  Fills @res.  Returns 0 or a negative errno.
+ */
+static int sim_one(const struct sim_opts *o, const struct sim_law *base,
+		   const struct sim_law *post, unsigned int rate, uint64_t seed,
+		   struct sim_result *res)
+{
+	static const char *const names[] = { "fn" };
+	struct gate_opts go = { .policy = &o->pol, .backend = GATE_BACKEND_ULP, .nfuncs = 1,
+				.funcs = names };
+	double per_tick = (double)rate * (double)o->tick_ns / 1e9, carry = 0.0;
+	struct sim_rng r = { .s = seed };
+	struct sim_run *R = NULL;
+	struct gate_obs obs = { .type = GATE_OBS_START };
+	int err = 0;
+
+	R = calloc(1, sizeof(*R));
+	if (!R)
+		return -ENOMEM;
+	R->g = gate__new(&go);
+	if (!R->g) {
+		err = -errno;
+		goto cleanup;
+	}
+	R->s.hist = &R->h;
+	R->now = 1000 * SEC;
+	err = run_step(R, &obs);
+	/* bound: baseline, window and an extended bake, with margin */
+	for (unsigned int t = 0; !err && !gate_done(R->g) && t < 100000; t++) {
+		uint64_t n;
+
+		R->now += o->tick_ns;
+		carry += per_tick;
+		n = (uint64_t)carry;
+		carry -= (double)n;
+		law_draw(R->post ? post : base, &r, &R->h, n);
+		R->s.calls += n;
+		R->s.exits += n;
+		R->s.errors += rng_poisson(&r, (double)n * SIM_ERR_RATE);
+		if (R->s.errors > R->s.exits)
+			R->s.errors = R->s.exits;
+		obs = (struct gate_obs){ .type = GATE_OBS_SAMPLES };
+		obs.samples.nfuncs = 1;
+		obs.samples.fn = &R->s;
+		err = run_step(R, &obs);
+		if (!err && gate_state(R->g) == GATE_WAIT_WINDOW) {
+			obs = (struct gate_obs){ .type = GATE_OBS_WINDOW };
+			obs.window.clear = true;
+			err = run_step(R, &obs);
+		}
+	}
+	if (!err && !gate_done(R->g))
+		err = -ETIMEDOUT;
+	R->res.final = gate_state(R->g);
+	*res = R->res;
+cleanup:
+	if (R)
+		gate__free(R->g);
+	free(R);
+	return err;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank quantile of sorted @v[0..n). */
+static double qsorted(const double *v, unsigned int n, double q)
+{
+	unsigned int i;
+
+	if (!n)
+		return NAN;
+	i = (unsigned int)ceil(q * n);
+	return v[i ? i - 1 : 0];
+}
+
+static const char *model_name(enum sim_model m)
+{
+	return m == SIM_TAIL ? "tail3" : "all";
+}
+
+/* Detection runs for one (shift, rate).  Prints a row, appends a CSV line. */
+static int sim_detect(const struct sim_opts *o, double shift, unsigned int rate, FILE *csv,
+		      struct sim_law *base, struct sim_law *post)
+{
+	double *calls = calloc(o->runs, sizeof(double)), *secs = calloc(o->runs, sizeof(double));
+	unsigned int caught = 0, within = 0;
+	double tick_calls;
+	char wbuf[16];
+	int err = 0;
+
+	if (!calls || !secs) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (unsigned int k = 0; k < o->runs; k++) {
+		struct sim_result res;
+
+		err = sim_one(o, base, post, rate, o->seed * 1000003ULL + k * 7919ULL + rate +
+			      (uint64_t)(shift * 1000.0) * 65537ULL, &res);
+		if (err)
+			goto cleanup;
+		if (res.final != GATE_REVERTED || res.reason != GATE_R_REGRESSED)
+			continue;
+		calls[caught] = (double)res.n_post;
+		secs[caught] = res.secs;
+		caught++;
+		within += res.n_post <= 2000;
+	}
+	qsort(calls, caught, sizeof(double), cmp_double);
+	qsort(secs, caught, sizeof(double), cmp_double);
+	/* the first look sees at least one tick of calls: past 2000, "within" cannot happen */
+	tick_calls = (double)rate * (double)o->tick_ns / 1e9;
+	if (tick_calls > 2000.0)
+		snprintf(wbuf, sizeof(wbuf), "%8s ", "n/a");
+	else
+		snprintf(wbuf, sizeof(wbuf), "%8.2f%%", 100.0 * within / o->runs);
+	printf("%-6s %5.2fx %7u/s %5u %7.2f%% %s %9.0f %9.0f %8.2f %8.2f\n",
+	       model_name(o->model), shift, rate, o->runs, 100.0 * caught / o->runs,
+	       wbuf, qsorted(calls, caught, 0.5), qsorted(calls, caught, 0.9),
+	       qsorted(secs, caught, 0.5), qsorted(secs, caught, 0.9));
+	if (csv)
+		fprintf(csv, "detect,%g,%g,%s,%g,%u,%.0f,%u,%u,%.4f,%.4f,%.0f,%.0f,%.2f,%.2f\n",
+			o->median_ns, o->sigma, model_name(o->model), shift, rate,
+			(double)o->tick_ns / 1e6, o->runs, caught,
+			(double)caught / o->runs, (double)within / o->runs,
+			qsorted(calls, caught, 0.5), qsorted(calls, caught, 0.9),
+			qsorted(secs, caught, 0.5), qsorted(secs, caught, 0.9));
+cleanup:
+	free(calls);
+	free(secs);
+	return err;
+}
+
+/* Null runs (harmless patch) at @rate.  Adds the reverts to @reverted. */
+static int sim_null(const struct sim_opts *o, unsigned int rate, FILE *csv,
+		    const struct sim_law *law, unsigned int *reverted)
+{
+	unsigned int rev = 0, other = 0;
+
+	for (unsigned int k = 0; k < o->null_runs; k++) {
+		struct sim_result res;
+		int err = sim_one(o, law, law, rate, o->seed * 999983ULL + k * 104729ULL + rate,
+				  &res);
+
+		if (err)
+			return err;
+		if (res.final == GATE_REVERTED)
+			rev++;
+		else if (res.final != GATE_COMMITTED)
+			other++;
+	}
+	printf("null   %6s %7u/s %5u reverted %u (%.2f%%)%s\n", "-", rate, o->null_runs, rev,
+	       100.0 * rev / o->null_runs, other ? ", some runs ended neither way" : "");
+	if (csv)
+		fprintf(csv, "null,%g,%g,none,1,%u,%.0f,%u,%u,%.4f,,,,,\n", o->median_ns, o->sigma,
+			rate, (double)o->tick_ns / 1e6, o->null_runs, rev,
+			(double)rev / o->null_runs);
+	*reverted += rev;
+	return other ? -EPROTO : 0;
+}
+
+static int parse_list(const char *s, double *v, unsigned int *n)
+{
+	char *end;
+
+	*n = 0;
+	while (*s) {
+		if (*n == SIM_MAX_LIST)
+			return -E2BIG;
+		errno = 0;
+		v[*n] = strtod(s, &end);
+		if (errno || end == s || !(v[*n] > 0.0))
+			return -EINVAL;
+		(*n)++;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -EINVAL;
+	}
+	return *n ? 0 : -EINVAL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: detect_sim [options]\n"
+		"  --rates LIST      calls per second (default 100,1000,10000)\n"
+		"  --shifts LIST     p99 factors of the regression (default 1.25,1.5,2)\n"
+		"  --model tail|all  tail: slowest 3%% slower (default); all: every call\n"
+		"  --median NS       lognormal median (default 20000)\n"
+		"  --sigma S         lognormal sigma (default 0.5)\n"
+		"  --runs N          gated runs per (shift, rate) (default 200)\n"
+		"  --null-runs N     harmless-patch runs per rate (default 500)\n"
+		"  --tick-ms MS      SAMPLES period (default 1000)\n"
+		"  --set KEY=VALUE   policy override (docs/policy.md); repeatable\n"
+		"  --seed N          (default 1)\n"
+		"  --csv FILE        append CSV rows (header when the file is new)\n"
+		"examples:\n"
+		"  detect_sim --runs 400 --null-runs 500 --csv bench/results/detection.csv\n"
+		"  detect_sim --sigma 1.0 --shifts 1.25 --rates 1000 --set min_samples=2000\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "rates", required_argument, NULL, 'r' },
+		{ "shifts", required_argument, NULL, 'f' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "median", required_argument, NULL, 'M' },
+		{ "sigma", required_argument, NULL, 's' },
+		{ "runs", required_argument, NULL, 'n' },
+		{ "null-runs", required_argument, NULL, 'N' },
+		{ "tick-ms", required_argument, NULL, 't' },
+		{ "set", required_argument, NULL, 'S' },
+		{ "seed", required_argument, NULL, 'x' },
+		{ "csv", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct sim_opts o = { .median_ns = 20000.0, .sigma = 0.5, .runs = 200, .null_runs = 500,
+			      .tick_ns = SEC, .seed = 1 };
+	double list[SIM_MAX_LIST];
+	struct sim_law *base = NULL, *post = NULL;
+	unsigned int reverted = 0, nulls = 0;
+	FILE *csv = NULL;
+	char err_buf[256];
+	int c, err = 0;
+
+	policy_defaults(&o.pol);
+	o.nrates = 3;
+	o.rates[0] = 100, o.rates[1] = 1000, o.rates[2] = 10000;
+	o.nshifts = 3;
+	o.shifts[0] = 1.25, o.shifts[1] = 1.5, o.shifts[2] = 2.0;
+	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			err = parse_list(optarg, list, &o.nrates);
+			for (unsigned int i = 0; !err && i < o.nrates; i++)
+				o.rates[i] = (unsigned int)list[i];
+			break;
+		case 'f':
+			err = parse_list(optarg, o.shifts, &o.nshifts);
+			break;
+		case 'm':
+			if (!strcmp(optarg, "tail"))
+				o.model = SIM_TAIL;
+			else if (!strcmp(optarg, "all"))
+				o.model = SIM_ALL;
+			else
+				err = -EINVAL;
+			break;
+		case 'M':
+			o.median_ns = atof(optarg);
+			err = o.median_ns >= 1.0 ? 0 : -EINVAL;
+			break;
+		case 's':
+			o.sigma = atof(optarg);
+			err = o.sigma > 0.0 && o.sigma <= 3.0 ? 0 : -EINVAL;
+			break;
+		case 'n':
+			o.runs = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'N':
+			o.null_runs = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			o.tick_ns = strtoull(optarg, NULL, 0) * 1000000ULL;
+			err = o.tick_ns ? 0 : -EINVAL;
+			break;
+		case 'S': {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq) {
+				err = -EINVAL;
+				break;
+			}
+			*eq = '\0';
+			err = policy_set(&o.pol, optarg, eq + 1, err_buf, sizeof(err_buf));
+			if (err)
+				fprintf(stderr, "detect_sim: %s\n", err_buf);
+			break;
+		}
+		case 'x':
+			o.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'c':
+			o.csv = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+		if (err) {
+			fprintf(stderr, "detect_sim: bad value '%s': %s (see --help)\n", optarg,
+				strerror(-err));
+			return 1;
+		}
+	}
+	if (policy_validate(&o.pol, err_buf, sizeof(err_buf))) {
+		fprintf(stderr, "detect_sim: %s\n", err_buf);
+		return 1;
+	}
+	base = malloc(sizeof(*base));
+	post = malloc(sizeof(*post));
+	if (!base || !post) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (o.csv) {
+		FILE *t = fopen(o.csv, "r");
+		bool fresh = !t;
+
+		if (t)
+			fclose(t);
+		csv = fopen(o.csv, "a");
+		if (!csv) {
+			err = -errno;
+			fprintf(stderr, "detect_sim: cannot open %s: %s\n", o.csv, strerror(-err));
+			goto cleanup;
+		}
+		if (fresh)
+			fprintf(csv, "kind,median_ns,sigma,model,shift,rate,tick_ms,runs,reverted,"
+				"reverted_frac,within2000_frac,calls_p50,calls_p90,secs_p50,"
+				"secs_p90\n");
+	}
+	printf("lognormal(median %.0f ns, sigma %.2f), policy: min_samples %" PRIu64
+	       ", bake %.0fs, alpha %g, p99_ratio_max %g, tick %.0f ms\n",
+	       o.median_ns, o.sigma, o.pol.min_samples, (double)o.pol.bake_ns / 1e9, o.pol.alpha,
+	       o.pol.p99_ratio_max, (double)o.tick_ns / 1e6);
+	law_init(base, &o, 1.0);
+	if (o.runs) {
+		printf("%-6s %6s %9s %5s %8s %9s %9s %9s %8s %8s\n", "model", "p99", "rate", "runs",
+		       "caught", "<=2000", "calls50", "calls90", "secs50", "secs90");
+		for (unsigned int i = 0; i < o.nshifts; i++) {
+			law_init(post, &o, o.shifts[i]);
+			for (unsigned int j = 0; j < o.nrates; j++) {
+				err = sim_detect(&o, o.shifts[i], o.rates[j], csv, base, post);
+				if (err)
+					goto cleanup;
+				fflush(stdout);
+			}
+		}
+	}
+	for (unsigned int j = 0; o.null_runs && j < o.nrates; j++) {
+		err = sim_null(&o, o.rates[j], csv, base, &reverted);
+		if (err)
+			goto cleanup;
+		nulls += o.null_runs;
+		fflush(stdout);
+	}
+	if (nulls)
+		printf("null   all rates: %u of %u harmless runs reverted (%.2f%%)\n", reverted,
+		       nulls, 100.0 * reverted / nulls);
+cleanup:
+	if (csv)
+		fclose(csv);
+	free(base);
+	free(post);
+	if (err)
+		fprintf(stderr, "detect_sim: %s\n", strerror(-err));
+	return err ? 1 : 0;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Detection benchmark: the real gate and statistics (.output/libpgcore.a)
+# driven by bench/detection/detect_sim.c in simulated time.  For tail-only
+# regressions (the slowest 3% of calls F times slower: p99 x F, p50 unchanged)
+# of 25%, 50% and 2x at 100, 1000 and 10000 calls/s: how often and after how
+# many post-patch calls and seconds the gate reverts; and how often it
+# reverts a harmless patch (RUNS_NULL runs per rate).  Two latency shapes:
+# lognormal sigma 0.5 (p99/p50 = 3.2) and sigma 1.0 (heavy, p99/p50 = 10).
+# Default policy (docs/policy.md); the controller's 1 s SAMPLES tick, and
+# 100 ms ticks at 10000/s.  Prints tables; writes
+# bench/results/detection.csv.  No root needed; about a minute.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=$ROOT/bench/results/detection.csv
+BIN=$ROOT/.output/bench/detect_sim
+RUNS=${RUNS:-400}
+RUNS_NULL=${RUNS_NULL:-500}
+
+cd "$ROOT"
+make -s .output/libpgcore.a
+mkdir -p "$(dirname "$BIN")" "$(dirname "$OUT")"
+${CC:-cc} -g -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
+	bench/detection/detect_sim.c .output/libpgcore.a -linih -lm -o "$BIN"
+rm -f "$OUT"
+for sigma in 0.5 1.0; do
+	echo "-- lognormal(20us, sigma $sigma), tail-only regressions, 1 s ticks"
+	"$BIN" --sigma "$sigma" --runs "$RUNS" --null-runs "$RUNS_NULL" --csv "$OUT"
+done
+# At 10000/s one 1 s tick already holds 10000 calls; 100 ms ticks show how
+# many calls the statistics need there.
+for sigma in 0.5 1.0; do
+	echo "-- lognormal(20us, sigma $sigma), 10000/s with 100 ms ticks"
+	"$BIN" --sigma "$sigma" --rates 10000 --tick-ms 100 --runs "$RUNS" \
+		--null-runs "$RUNS_NULL" --csv "$OUT"
+done
+echo "-- wrote $OUT"

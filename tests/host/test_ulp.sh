@@ -84,7 +84,7 @@ start_target basic 4 2 0 || ko "target starts"
 T=$TPID
 orig=$(entry_bytes $T $ADDR)
 out=$(pg apply --pid $T "$FX/good.so" --no-gate -j); rc=$?
-check "apply good.so exits 0" [ $rc -eq 0 ]
+check "apply good.so exits 0 ($out)" [ $rc -eq 0 ]
 check "apply JSON says applied" [ "$(echo "$out" | jfield apply state)" = applied ]
 check "after apply every call is new" [ "$(tcmd basic 'check new')" = ok ]
 check "patch is mapped file-backed" patch_mapped good.so $T
@@ -170,6 +170,7 @@ stop_target blk $T
 start_target kill 4 4 0 || ko "target starts"
 T=$TPID
 bad_trials=0
+declare -A seen=()
 for i in $(seq "$TRIALS"); do
 	if [ -z "$(ls "$SD"/ulp-$T-* 2>/dev/null)" ]; then op=apply; else op=revert; fi
 	# patchgate itself, not a subshell, must get the SIGKILL
@@ -180,7 +181,9 @@ for i in $(seq "$TRIALS"); do
 	kill -9 $K 2>/dev/null
 	wait $K 2>/dev/null
 	if ! kill -0 $T 2>/dev/null; then ko "trial $i ($op): target died"; bad_trials=$((bad_trials + 1)); break; fi
-	st=$(pg status --pid $T -j 2>/dev/null | jfield patch actual)
+	sj=$(pg status --pid $T -j 2>/dev/null)
+	st=$(jfield patch actual <<<"$sj")
+	seen["$op:$(jfield patch journal_state <<<"$sj")/$st"]=$(( ${seen["$op:$(jfield patch journal_state <<<"$sj")/$st"]:-0} + 1 ))
 	case "$st" in
 	applied) want=new ;;
 	not-applied | None | "") want=old ;;
@@ -198,6 +201,7 @@ for i in $(seq "$TRIALS"); do
 	fi
 	[ $bad_trials -gt 5 ] && break
 done
+echo "  SIGKILL outcomes (op:journal/actual=count): $(for k in "${!seen[@]}"; do printf '%s=%s ' "$k" "${seen[$k]}"; done)"
 check "SIGKILL of patchgate in $TRIALS random trials: target alive, fully patched or not, finished by a rerun" [ $bad_trials -eq 0 ]
 stop_target kill $T
 

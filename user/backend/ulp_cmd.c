@@ -150,6 +150,8 @@ static int status_one(struct pg_cli *cli, int pid, bool quiet_empty)
 	int n = 0, err, bad = 0;
 
 	err = ulp_status(pid, &uo, &v, &n);
+	if (err == -ESRCH && quiet_empty)
+		return PG_EXIT_OK;	/* listing all: a journal of a process gone since */
 	if (err) {
 		pg_err(cli, err == -ESRCH ? PG_EXIT_USAGE : PG_EXIT_SYSTEM, "status: pid %d: %s", pid,
 		       err == -ESRCH ? "no such process" : strerror(-err));

@@ -363,7 +363,7 @@ static int sim_detect(const struct sim_opts *o, double shift, unsigned int rate,
 	double *calls = calloc(o->runs, sizeof(double)), *secs = calloc(o->runs, sizeof(double));
 	unsigned int caught = 0, within = 0;
 	double tick_calls;
-	char wbuf[16];
+	char wbuf[16], wfrac[16];
 	int err = 0;
 
 	if (!calls || !secs) {
@@ -392,15 +392,16 @@ static int sim_detect(const struct sim_opts *o, double shift, unsigned int rate,
 		snprintf(wbuf, sizeof(wbuf), "%8s ", "n/a");
 	else
 		snprintf(wbuf, sizeof(wbuf), "%8.2f%%", 100.0 * within / o->runs);
+	snprintf(wfrac, sizeof(wfrac), "%.4f", (double)within / o->runs);
 	printf("%-6s %5.2fx %7u/s %5u %7.2f%% %s %9.0f %9.0f %8.2f %8.2f\n",
 	       model_name(o->model), shift, rate, o->runs, 100.0 * caught / o->runs,
 	       wbuf, qsorted(calls, caught, 0.5), qsorted(calls, caught, 0.9),
 	       qsorted(secs, caught, 0.5), qsorted(secs, caught, 0.9));
 	if (csv)
-		fprintf(csv, "detect,%g,%g,%s,%g,%u,%.0f,%u,%u,%.4f,%.4f,%.0f,%.0f,%.2f,%.2f\n",
+		fprintf(csv, "detect,%g,%g,%s,%g,%u,%.0f,%u,%u,%.4f,%s,%.0f,%.0f,%.2f,%.2f\n",
 			o->median_ns, o->sigma, model_name(o->model), shift, rate,
-			(double)o->tick_ns / 1e6, o->runs, caught,
-			(double)caught / o->runs, (double)within / o->runs,
+			(double)o->tick_ns / 1e6, o->runs, caught, (double)caught / o->runs,
+			tick_calls > 2000.0 ? "" : wfrac,
 			qsorted(calls, caught, 0.5), qsorted(calls, caught, 0.9),
 			qsorted(secs, caught, 0.5), qsorted(secs, caught, 0.9));
 cleanup:

@@ -343,7 +343,7 @@ static void test_tail_threshold_noise_is_accounted_for(void **state)
 	free(p);
 }
 
-/* The error z-test holds its level (0.0025, about its share at alpha = 0.01) at realistic rates. */
+/* The error z-test holds a level of 0.0025 at realistic error rates. */
 static void test_error_test_holds_level(void **state)
 {
 	static const double rates[] = { 0.001, 0.01, 0.05 };

@@ -148,7 +148,7 @@ double stats_tail_test(const struct pg_hist *base, const struct pg_hist *post,
 {
 	uint64_t nb = hist_count(base), np = hist_count(post);
 	struct stats_verdict best = *v;
-	double pmin = 2.0;
+	double pmin = INFINITY;
 
 	v->tail_q = tail_qs[0];
 	v->tail_threshold_ns = v->tail_base = v->tail_post = v->tail_expected = 0.0;

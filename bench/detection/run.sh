@@ -33,4 +33,7 @@ for sigma in 0.5 1.0; do
 	"$BIN" --sigma "$sigma" --rates 10000 --tick-ms 100 --runs "$RUNS" \
 		--null-runs "$RUNS_NULL" --csv "$OUT"
 done
+# For contrast: every call slower (p50 and p99 x F), caught by the bulk test too.
+echo "-- lognormal(20us, sigma 0.5), every call slower, 1 s ticks"
+"$BIN" --sigma 0.5 --model all --runs "$RUNS" --null-runs 0 --csv "$OUT"
 echo "-- wrote $OUT"

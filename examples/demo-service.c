@@ -142,8 +142,13 @@ NOINLINE long pg_hot(long x)
  */
 NOINLINE int compute_answer(int x)
 {
-	if (x == PARK_INPUT)
-		return pg_block();
+	if (x == PARK_INPUT) {
+		int r = pg_block();
+
+		/* not a tail call: the parked thread must be *inside* compute_answer */
+		__asm__ volatile("" ::: "memory");
+		return r;
+	}
 	pg_busy(50);
 	return x * 2;
 }

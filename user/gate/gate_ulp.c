@@ -32,6 +32,7 @@ struct gr_ulp {
 	struct sym_func old[PG_MAX_FUNCS];
 	struct sym_func new[PG_MAX_FUNCS];
 	bool have_new;
+	uint64_t map_lo, map_hi;	/* the patch's mapping in the target */
 	struct uwatch *w;
 	int err_modes[PG_MAX_FUNCS];
 	struct pg_hist hist[PG_MAX_FUNCS];
@@ -179,6 +180,17 @@ static int scan(struct gr *g, const struct sym_func *f, struct gate_blocker *b, 
 		r[i].start = f[i].addr;
 		r[i].end = f[i].addr + (f[i].size ? f[i].size : 1);
 	}
+	/*
+	 * New functions made with PG_PATCH_NEW are a nop5 stub that jumps to a
+	 * body of their own (NAME__pg_body): threads stuck in the patch sit in
+	 * the bodies, so scan the whole patch mapping for them.
+	 */
+	if (f == u->new && u->map_hi > u->map_lo) {
+		for (unsigned int i = 0; i < g->nfuncs; i++) {
+			r[i].start = u->map_lo;
+			r[i].end = u->map_hi;
+		}
+	}
 	n = ustack_scan(u->pid, r, (int)g->nfuncs, hits, 256, err, sizeof(err));
 	if (n < 0) {
 		/* a target that exits mid-scan is handled by died() on the next tick */
@@ -265,6 +277,8 @@ static int ulp_apply_be(struct gr *g, bool *partial)
 		printf("  applied in %.2f ms, all %d threads stopped for %.0f us (%d round%s)\n",
 		       (double)res.total_ns / 1e6, res.nthreads, (double)res.pause_ns / 1e3,
 		       res.rounds, res.rounds == 1 ? "" : "s");
+	u->map_lo = res.map_lo;
+	u->map_hi = res.map_hi;
 	/* post-patch data in a fresh generation, then probes on the new code */
 	uwatch__bump_generation(u->w);
 	sp = sym_proc__new(u->pid);

@@ -104,7 +104,7 @@ set +e
 timeout --foreground "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1G \
 	-nographic -no-reboot -nic none \
 	-kernel "$vmlinuz" -initrd "$OUT/initramfs.gz" \
-	-append "console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=${PGVM_LOGLEVEL:-4} rdinit=/init" \
 	</dev/null >"$console" 2>&1
 qrc=$?
 set -e

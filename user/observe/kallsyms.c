@@ -129,6 +129,28 @@ int ksyms__count(const struct ksyms *ks, const char *name, const char *module)
 	return n;
 }
 
+int ksyms__module_of(const struct ksyms *ks, const char *name, char *mod, size_t len)
+{
+	const char *first = NULL;
+	int n = 0;
+
+	for (size_t i = 0; i < ks->n; i++) {
+		const struct ksym *s = &ks->syms[i];
+
+		if (!s->text || !s->module || strcmp(s->name, name))
+			continue;
+		if (!first) {
+			first = s->module;
+			n = 1;
+		} else if (strcmp(first, s->module)) {
+			n++;
+		}
+	}
+	if (first)
+		snprintf(mod, len, "%s", first);
+	return n;
+}
+
 int ksyms__range(const struct ksyms *ks, const char *name, const char *module,
 		 unsigned long sympos, uint64_t *start, uint64_t *end)
 {
@@ -186,5 +208,33 @@ int ksyms__addr_name(const struct ksyms *ks, uint64_t addr, char *buf, size_t le
 		snprintf(buf, len, "%s [%s]", ks->syms[lo - 1].name, ks->syms[lo - 1].module);
 	else
 		snprintf(buf, len, "%s", ks->syms[lo - 1].name);
+	return 0;
+}
+
+int ksyms_parse_spec(const char *spec, char *name, size_t namelen, char *module, size_t modlen,
+		     unsigned long *sympos)
+{
+	const char *colon = strchr(spec, ':'), *n = colon ? colon + 1 : spec;
+	size_t len = strcspn(n, ",");
+	char *end;
+
+	*sympos = 0;
+	module[0] = '\0';
+	if (colon) {
+		if (colon == spec || (size_t)(colon - spec) >= modlen)
+			return -EINVAL;
+		snprintf(module, modlen, "%.*s", (int)(colon - spec), spec);
+		if (!strcmp(module, "vmlinux"))
+			module[0] = '\0';
+	}
+	if (!len || len >= namelen)
+		return -EINVAL;
+	snprintf(name, namelen, "%.*s", (int)len, n);
+	if (n[len] == ',') {
+		errno = 0;
+		*sympos = strtoul(n + len + 1, &end, 10);
+		if (errno || *end || end == n + len + 1)
+			return -EINVAL;
+	}
 	return 0;
 }

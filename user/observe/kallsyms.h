@@ -23,6 +23,13 @@ void ksyms__free(struct ksyms *ks);
 int ksyms__count(const struct ksyms *ks, const char *name, const char *module);
 
 /*
+ * The module holding a text symbol @name, into @mod: for a name given
+ * without its module and not in vmlinux.  Returns the number of modules
+ * that have it (0: none; more than 1: ambiguous, the first is written).
+ */
+int ksyms__module_of(const struct ksyms *ks, const char *name, char *mod, size_t len);
+
+/*
  * Address range [start, end) of function @name in @module.  @sympos is
  * livepatch's: 0 means the name must be unique in the object, N >= 1 the
  * N-th occurrence in kallsyms order.  end is the next symbol's address.
@@ -37,5 +44,13 @@ int ksyms__range(const struct ksyms *ks, const char *name, const char *module,
  * @buf; -ENOENT when none.
  */
 int ksyms__addr_name(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
+
+/*
+ * Parse a kernel function spec "[MODULE:]NAME[,SYMPOS]" (MODULE "vmlinux"
+ * or none: the core kernel; SYMPOS as livepatch sysfs writes it, 0 when
+ * absent).  -EINVAL when malformed or too long.
+ */
+int ksyms_parse_spec(const char *spec, char *name, size_t namelen, char *module, size_t modlen,
+		     unsigned long *sympos);
 
 #endif

@@ -42,3 +42,24 @@ verdict() {
 	if [ -s /tmp/fails ]; then echo "FAIL $(head -n1 /tmp/fails)" >/tmp/result
 	else echo "PASS ${1:-}" >/tmp/result; fi
 }
+# watch_start OUT ARGS...: start `patchgate watch --kernel -j ARGS` in the
+# background (pid in $watch_pid) and wait until its probes are attached
+watch_start() {
+	out=$1; shift
+	$PG watch --kernel -j -i 100 "$@" >"$out" 2>&1 &
+	watch_pid=$!
+	wait_for 60 grep -q '"type":"attached"' "$out" || { cat "$out"; fail "watch never attached"; }
+}
+# watch_stop: SIGINT the watch and wait for its summary
+watch_stop() {
+	kill -INT $watch_pid
+	wait $watch_pid
+	watch_rc=$?
+}
+# summary_field OUT FUNC KEY: KEY of FUNC in the summary record
+summary_field() {
+	grep '"type":"summary"' "$1" | tail -n1 | sed 's/},{/}\n{/g' | grep "\"func\":\"$2\"" |
+		sed -n "s/.*\"$3\":\(\"[^\"]*\"\|[^,}]*\).*/\1/p" | tr -d '"'
+}
+# repeat N CMD...: run CMD N times, output discarded
+repeat() { n=$1; shift; while [ $n -gt 0 ]; do "$@" >/dev/null 2>&1; n=$((n - 1)); done; }

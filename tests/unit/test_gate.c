@@ -1226,6 +1226,54 @@ static void test_tail_regression_caught_in_bake(void **state)
 	assert_true(caught * 100 >= (unsigned int)runs * 95);
 }
 
+/*
+ * The issue's goal under the default policy: a tail-only 25% p99 shift
+ * (slowest 3% of calls 1.25x slower) caught within 2000 post-patch calls,
+ * here at 1000 calls/s after a baseline of exactly 2000 calls (87.3% over
+ * 1000 runs; bench/detection, whose baselines are 2100-3000 calls,
+ * measures 89.75-93.75%).  That is below the goal's 95% for the reasons in
+ * docs/statistics.md ("What limits power at 2000 calls"); this test guards
+ * what was reached.
+ */
+static void test_tail_25pct_within_2000_calls_by_default(void **state)
+{
+	const int runs = 400;
+	const double q97 = 20000.0 * exp(0.5 * 1.880794);
+	unsigned int caught = 0;
+	struct pg_policy pol;
+
+	(void)state;
+	policy_defaults(&pol);
+	assert_int_equal(pol.min_samples, 2000);
+	for (int k = 0; k < runs; k++) {
+		struct fx *f = fx_new_opts(1, GATE_BACKEND_ULP, &pol, false);
+
+		pg_rng_seed(&f->r, 12000 + k);
+		to_bake(f);
+		for (int t = 0; t < 2 && gate_state(f->g) == GATE_BAKE; t++) {
+			for (int c = 0; c < 1000; c++) {
+				double x = pg_rng_lognormal(&f->r, 20000.0, 0.5);
+
+				hist_add(&f->h[0], (uint64_t)(x > q97 ? 1.25 * x : x), 1);
+				f->s[0].calls++;
+				f->s[0].exits++;
+			}
+			f->now += SEC;
+			assert_int_equal(fx_samples(f), 0);
+		}
+		if (gate_state(f->g) == GATE_REVERTING &&
+		    f->out.audit->reason == GATE_R_REGRESSED) {
+			assert_true(f->out.audit->fn[0].v.n_post <= 2000);
+			assert_true(f->out.audit->fn[0].v.rules & STATS_RULE_P99);
+			caught++;
+		}
+		fx_free(f);
+	}
+	print_message("  slowest 3%% 1.25x (p99 +25%%), default policy: %u of %d caught within "
+		      "2000 post-patch calls\n", caught, runs);
+	assert_true(caught * 100 >= (unsigned int)runs * 80);
+}
+
 static void test_exit_codes_match_cli_contract(void **state)
 {
 	(void)state;
@@ -1297,6 +1345,7 @@ int main(void)
 		cmocka_unit_test(test_alpha_spending_bound),
 		cmocka_unit_test(test_false_reverts_over_null_runs),
 		cmocka_unit_test(test_tail_regression_caught_in_bake),
+		cmocka_unit_test(test_tail_25pct_within_2000_calls_by_default),
 		cmocka_unit_test(test_exit_codes_match_cli_contract),
 		cmocka_unit_test(test_names),
 	};

@@ -343,6 +343,62 @@ static void test_tail_threshold_noise_is_accounted_for(void **state)
 	free(p);
 }
 
+/* The exceedance p-value above baseline quantile @q, computed here from the histograms. */
+static double exceed_at(const struct pg_hist *b, const struct pg_hist *p, double q)
+{
+	double thr = hist_quantile(b, q);
+	uint64_t m = (uint64_t)llround(hist_count_above(b, thr));
+
+	return stats_exceed_sf(hist_count(b), hist_count(p), m ? m : 1,
+			       (uint64_t)llround(hist_count_above(p, thr)));
+}
+
+/*
+ * Two thresholds, weighted: tail_p is min(p99 / 0.8, p99.5 / 0.2), and the
+ * tail fields name the threshold that gave it.  A small tail shift is
+ * decided at p99, a large one at p99.5.
+ */
+static void test_tail_two_thresholds_weighted(void **state)
+{
+	struct pg_hist *b = malloc(sizeof(*b)), *p = malloc(sizeof(*p));
+	const double q97 = 20000.0 * exp(0.5 * 1.880794);
+	static const double shifts[] = { 1.25, 3.0 };
+	unsigned int at[2][2] = { { 0 } };
+	struct pg_rng r;
+
+	(void)state;
+	pg_rng_seed(&r, 23);
+	for (int c = 0; c < 2; c++) {
+		for (int i = 0; i < 50; i++) {
+			struct stats_verdict v = { 0 };
+			double p99, p995, want;
+
+			hist_reset(b);
+			hist_reset(p);
+			for (int k = 0; k < NSAMPLES; k++) {
+				double x = pg_rng_lognormal(&r, 20000.0, 0.5);
+
+				hist_add(b, (uint64_t)llround(pg_rng_lognormal(&r, 20000.0, 0.5)), 1);
+				hist_add(p, (uint64_t)llround(x > q97 ? shifts[c] * x : x), 1);
+			}
+			p99 = exceed_at(b, p, 0.99);
+			p995 = exceed_at(b, p, 0.995);
+			want = fmin(1.0, fmin(p99 / 0.8, p995 / 0.2));
+			assert_true(fabs(stats_tail_test(b, p, &v) - want) <= 1e-12 * want);
+			assert_true(v.tail_p == want);
+			assert_true(v.tail_q == (p99 / 0.8 <= p995 / 0.2 ? 0.99 : 0.995));
+			assert_true(v.tail_threshold_ns == hist_quantile(b, v.tail_q));
+			at[c][v.tail_q == 0.995]++;
+		}
+	}
+	print_message("  deciding threshold: 1.25x p99 %u, p99.5 %u; 3x p99 %u, p99.5 %u\n",
+		      at[0][0], at[0][1], at[1][0], at[1][1]);
+	assert_true(at[0][0] > at[0][1]);
+	assert_true(at[1][1] > at[1][0]);
+	free(b);
+	free(p);
+}
+
 /* The error z-test holds a level of 0.0025 at realistic error rates. */
 static void test_error_test_holds_level(void **state)
 {
@@ -651,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_exceed_law_large_counts),
 		cmocka_unit_test(test_two_proportion),
 		cmocka_unit_test(test_tail_threshold_noise_is_accounted_for),
+		cmocka_unit_test(test_tail_two_thresholds_weighted),
 		cmocka_unit_test(test_error_test_holds_level),
 		cmocka_unit_test(test_inconclusive_below_min_samples),
 		cmocka_unit_test(test_significant_but_small_is_ok),

@@ -36,7 +36,7 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
 start_target() {
 	local n=$1
 	mkfifo "$WORK/$n.in"
-	"$FX/ulp-target" "$2" "$3" "$4" <"$WORK/$n.in" >"$WORK/$n.out" 2>"$WORK/$n.err" &
+	"$FX/${TBIN:-ulp-target}" "$2" "$3" "$4" <"$WORK/$n.in" >"$WORK/$n.out" 2>"$WORK/$n.err" &
 	TPID=$!
 	PIDS+=("$TPID")
 	eval "exec {FD_$n}>\"$WORK/$n.in\""
@@ -103,6 +103,16 @@ out=$(pg status --pid $T)
 check "status after revert: no live patches" grep -q "no live patches" <<<"$out"
 out=$(pg revert --pid $T 2>&1); rc=$?
 check "revert with nothing applied exits 1" [ $rc -eq 1 ]
+
+# ---- a PIE target: the patch lands next to it, relocations get its bias
+TBIN=ulp-target-pie start_target pie 4 0 0 || ko "PIE target starts"
+out=$(pg apply --pid $TPID "$FX/good-any.so" --no-gate -j); rc=$?
+check "PIE target: apply exits 0 ($out)" [ $rc -eq 0 ]
+check "PIE target: every call is new" [ "$(tcmd pie 'check new')" = ok ]
+check "PIE target: the jump is a rel32" grep -q rel32 <<<"$out"
+out=$(pg revert --pid $TPID -j); rc=$?
+check "PIE target: revert exits 0, every call is old" [ $rc -eq 0 -a "$(tcmd pie 'check old')" = ok ]
+stop_target pie $TPID
 
 # ---- bad input: exit 1, target unchanged -------------------------------
 unchanged() { [ "$(entry_bytes $T $ADDR)" = "$orig" ] && ! grep -q "ulp-tests/.*\.so" /proc/$T/maps &&

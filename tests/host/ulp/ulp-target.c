@@ -46,9 +46,12 @@ __attribute__((noinline, used)) static int helper_add(int a, int b)
 	return a + b;
 }
 
+/* always 0; read so that pg_compute is long enough for a jump without nop5 (PIE build) */
+static volatile int pg_zero;
+
 __attribute__((noinline)) int pg_compute(int x)
 {
-	return x * 3;
+	return x * 3 + pg_zero;
 }
 
 /* a 1-byte function: too short for any jump */

@@ -1161,7 +1161,8 @@ static void test_alpha_spending_bound(void **state)
 		assert_true(sum * nf <= 0.01 * (1 + 1e-12));
 		assert_true(sum * nf >= 0.0099);
 	}
-	assert_true(gate_look_alpha(0.01, 1, 1) == 0.0025);
+	assert_true(gate_look_alpha(0.01, 1, 1) == 0.00375);
+	assert_true(gate_look_alpha(0.01, 1, 2) == 0.000625);
 	assert_true(gate_look_alpha(0.01, 1, 0) == 0.005);
 }
 

@@ -249,9 +249,12 @@ int gate_exit_code(const struct gate *g)
 
 /*
  * Alpha spending over BAKE looks, per function: look j (j >= 1, taken when
- * the post-patch calls reach min_samples * 2^(j-1)) gets alpha/(F 2^(j+1)),
- * the final look at the end of BAKE alpha/(2F).  Summed over every look and
- * every function this is at most alpha (union bound), however many looks.
+ * the post-patch calls reach min_samples * 2^(j-1)) gets 3 alpha/(8F) for
+ * j = 1 and alpha/(F 2^(j+2)) after, the final look at the end of BAKE
+ * alpha/(2F).  Summed over every look and every function this is at most
+ * alpha (union bound), however many looks.  The first look is weighted up:
+ * it is the one that must catch a regression within min_samples calls
+ * (docs/statistics.md, "Spending alpha").
  */
 double gate_look_alpha(double alpha, unsigned int nfuncs, unsigned int j)
 {
@@ -259,7 +262,9 @@ double gate_look_alpha(double alpha, unsigned int nfuncs, unsigned int j)
 		nfuncs = 1;
 	if (j == 0)
 		return alpha / (2.0 * nfuncs);
-	return alpha / ((double)nfuncs * ldexp(1.0, (int)(j < 60 ? j : 60) + 1));
+	if (j == 1)
+		return 3.0 * alpha / (8.0 * nfuncs);
+	return alpha / ((double)nfuncs * ldexp(1.0, (int)(j < 60 ? j : 60) + 2));
 }
 
 /* ---- audit ------------------------------------------------------------- */

@@ -36,8 +36,9 @@ struct gr_ulp {
 	struct uwatch *w;
 	int err_modes[PG_MAX_FUNCS];
 	struct pg_hist hist[PG_MAX_FUNCS];
-	/* the previous window scan's residents: who is still there one tick later */
+	/* the previous window scan's residents, and for how many scans in a row */
 	struct gate_blocker prev[GATE_MAX_BLOCKERS * 4];
+	unsigned int prev_seen[GATE_MAX_BLOCKERS * 4];
 	unsigned int nprev;
 };
 
@@ -168,6 +169,23 @@ static int ulp_samples(struct gr *g, struct gate_fn_sample *fs)
 }
 
 /* Threads with any of @f on their stack, as gate blockers. */
+/* One-letter scheduler state of a thread ('R', 'S', 'D', ...), '?' if unknown. */
+static char thread_state(int pid, int tid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	char st = '?';
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return st;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+		st = p[2];
+	fclose(f);
+	return st;
+}
+
 static int scan(struct gr *g, const struct sym_func *f, struct gate_blocker *b, unsigned int *total)
 {
 	struct gr_ulp *u = U(g);
@@ -205,6 +223,7 @@ static int scan(struct gr *g, const struct sym_func *f, struct gate_blocker *b, 
 		b[i].pid = u->pid;
 		b[i].tid = hits[i].tid;
 		snprintf(b[i].comm, sizeof(b[i].comm), "%s", hits[i].comm);
+		b[i].state[0] = thread_state(u->pid, hits[i].tid);
 		snprintf(b[i].func, sizeof(b[i].func), "%.*s", GATE_NAME_LEN - 1, f[hits[i].func].name);
 	}
 	return 0;
@@ -212,12 +231,13 @@ static int scan(struct gr *g, const struct sym_func *f, struct gate_blocker *b, 
 
 /*
  * The window: a libdw stack scan every tick, which also sees threads that
- * entered before the probes were attached.  A thread blocks the window
- * when it is found inside a target function in two consecutive scans (a
- * tick apart): a resident, such as a thread parked in the function.  A
- * thread merely passing through a busy function does not hold the window
- * shut: ulp_apply stops the world and retries until no thread's PC or
- * stack refers to a replaced function, which is the check that matters.
+ * entered before the probes were attached.  A thread blocks the window when
+ * it is a resident: found inside a target function in two consecutive scans
+ * (a tick apart) while sleeping, or in five (a second) whatever its state.
+ * A thread merely passing through a busy function, even one preempted on a
+ * loaded machine, does not hold the window shut: ulp_apply stops the world
+ * and retries until no thread's PC or stack refers to a replaced function,
+ * which is the check that matters.
  */
 static int ulp_window(struct gr *g, bool *clear, struct gate_blocker *b, unsigned int *total)
 {
@@ -235,17 +255,24 @@ static int ulp_window(struct gr *g, bool *clear, struct gate_blocker *b, unsigne
 		return e;
 	if (n > GATE_MAX_BLOCKERS * 4)
 		n = GATE_MAX_BLOCKERS * 4;
+	unsigned int seen[GATE_MAX_BLOCKERS * 4];
+
 	for (unsigned int i = 0; i < n; i++) {
+		seen[i] = 1;
 		for (unsigned int j = 0; j < u->nprev; j++) {
-			if (now[i].tid != u->prev[j].tid || strcmp(now[i].func, u->prev[j].func))
-				continue;
+			if (now[i].tid == u->prev[j].tid && !strcmp(now[i].func, u->prev[j].func)) {
+				seen[i] = u->prev_seen[j] + 1;
+				break;
+			}
+		}
+		if (seen[i] >= 5 || (seen[i] >= 2 && now[i].state[0] != 'R')) {
 			if (kept < GATE_MAX_BLOCKERS)
 				b[kept] = now[i];
 			kept++;
-			break;
 		}
 	}
 	memcpy(u->prev, now, n * sizeof(now[0]));
+	memcpy(u->prev_seen, seen, n * sizeof(seen[0]));
 	u->nprev = n;
 	*total = kept;
 	*clear = kept == 0;

@@ -31,6 +31,8 @@ vm_pkgs=(
 	cpio
 	gzip
 	kmod
+	liblzma-dev
+	libbz2-dev
 )
 
 want=("${build_pkgs[@]}")

@@ -192,12 +192,26 @@ static uint64_t stack_end(const struct maps_cache *mc, uint64_t sp)
 	return 0;
 }
 
+static const struct range *hit_in(const uint64_t *w, size_t nw, const struct range *r, int nr)
+{
+	for (size_t i = 0; i < nw; i++)
+		for (int k = 0; k < nr; k++)
+			if (w[i] > r[k].lo && w[i] < r[k].hi)
+				return &r[k];
+	return NULL;
+}
+
+static const struct range unreadable = { 0, 0, "(unreadable stack)" };
+
 static int scan(struct ulp_tset *ts, struct maps_cache *mc, const struct range *r, int nr,
 		struct ulp_result *res, bool record)
 {
-	int nblocked = 0, err;
-	uint64_t *buf = NULL;
-	size_t bufcap = 0;
+	const struct range **hit = NULL;
+	struct iovec *lv = NULL, *rv = NULL;
+	size_t *off = NULL, total = 0;
+	bool *at_pc = NULL;
+	char *buf = NULL;
+	int nblocked = 0, err = 0;
 
 	/* /proc/PID/maps is slow to read: it was read before the stop; re-read
 	 * only when a thread's stack is not in it (a thread born meanwhile) */
@@ -209,65 +223,87 @@ static int scan(struct ulp_tset *ts, struct maps_cache *mc, const struct range *
 			break;
 		}
 	}
+	hit = calloc(ts->n + 1, sizeof(*hit));
+	at_pc = calloc(ts->n + 1, sizeof(*at_pc));
+	lv = calloc(ts->n + 1, sizeof(*lv));
+	rv = calloc(ts->n + 1, sizeof(*rv));
+	off = calloc(ts->n + 1, sizeof(*off));
+	if (!hit || !at_pc || !lv || !rv || !off) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	/* PCs first; then the stacks of the others, read in one syscall */
+	for (int i = 0; i < ts->n; i++) {
+		uint64_t pc = ts->t[i].regs.rip, sp = ts->t[i].regs.rsp & ~7ull, end;
+
+		for (int k = 0; k < nr && !hit[i]; k++)
+			if (pc > r[k].lo && pc < r[k].hi) {
+				hit[i] = &r[k];
+				at_pc[i] = true;
+			}
+		end = hit[i] ? 0 : stack_end(mc, sp);
+		if (!hit[i] && !end)
+			hit[i] = &unreadable;	/* SP outside any mapping: cannot vouch for it */
+		rv[i].iov_base = (void *)sp;
+		rv[i].iov_len = end ? (end - sp > STACK_SCAN_MAX ? STACK_SCAN_MAX : end - sp) : 0;
+		off[i] = total;
+		total += rv[i].iov_len;
+	}
+	buf = malloc(total ? total : 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	{
+		int nio = 0, first = 0;
+		ssize_t got;
+
+		for (int i = 0; i < ts->n; i++) {
+			lv[i].iov_base = buf + off[i];
+			lv[i].iov_len = rv[i].iov_len;
+		}
+		/* in chunks of 512 iovecs (IOV_MAX is 1024) */
+		for (first = 0; first < ts->n; first += nio) {
+			size_t want = 0;
+
+			nio = ts->n - first > 512 ? 512 : ts->n - first;
+			for (int i = first; i < first + nio; i++)
+				want += rv[i].iov_len;
+			got = want ? process_vm_readv(ts->pid, lv + first, nio, rv + first, nio, 0) : 0;
+			if (got == (ssize_t)want)
+				continue;
+			/* a short read: redo this chunk one stack at a time */
+			for (int i = first; i < first + nio; i++)
+				if (rv[i].iov_len && ulp_mem_read(ts, (uint64_t)rv[i].iov_base, lv[i].iov_base,
+								  rv[i].iov_len) && !hit[i])
+					hit[i] = &unreadable;
+		}
+	}
 	if (record)
 		res->nblockers = 0;
 	for (int i = 0; i < ts->n; i++) {
-		struct ulp_task *t = &ts->t[i];
-		uint64_t pc = t->regs.rip, sp = t->regs.rsp, end = 0;
-		const struct range *hit = NULL;
-		bool at_pc = false;
-
-		for (int k = 0; k < nr && !hit; k++)
-			if (pc > r[k].lo && pc < r[k].hi) {
-				hit = &r[k];
-				at_pc = true;
-			}
-		if (!hit)
-			end = stack_end(mc, sp);
-		if (!hit && end) {
-			size_t len = end - (sp & ~7ull);
-			struct iovec l, rv;
-
-			if (len > STACK_SCAN_MAX)
-				len = STACK_SCAN_MAX;
-			if (len > bufcap) {
-				uint64_t *nb = realloc(buf, len);
-
-				if (!nb) {
-					err = -ENOMEM;
-					goto cleanup;
-				}
-				buf = nb;
-				bufcap = len;
-			}
-			l.iov_base = buf;
-			l.iov_len = len;
-			rv.iov_base = (void *)(sp & ~7ull);
-			rv.iov_len = len;
-			if (process_vm_readv(ts->pid, &l, 1, &rv, 1, 0) == (ssize_t)len) {
-				for (size_t w = 0; w < len / 8 && !hit; w++)
-					for (int k = 0; k < nr; k++)
-						if (buf[w] > r[k].lo && buf[w] < r[k].hi) {
-							hit = &r[k];
-							break;
-						}
-			}
-		}
-		if (!hit)
+		if (!hit[i])
+			hit[i] = hit_in((const uint64_t *)(buf + off[i]), rv[i].iov_len / 8, r, nr);
+		if (!hit[i])
 			continue;
 		nblocked++;
 		if (record && res->nblockers < ULP_MAX_BLOCKERS) {
 			struct ulp_blocker *b = &res->blockers[res->nblockers++];
 
-			b->tid = t->tid;
-			b->at_pc = at_pc;
-			snprintf(b->func, sizeof(b->func), "%s", hit->name);
+			b->tid = ts->t[i].tid;
+			b->at_pc = at_pc[i];
+			snprintf(b->func, sizeof(b->func), "%s", hit[i]->name);
 			b->comm[0] = '\0';	/* filled once the threads run again */
 		}
 	}
 	err = nblocked;
 cleanup:
 	free(buf);
+	free(hit);
+	free(at_pc);
+	free(lv);
+	free(rv);
+	free(off);
 	return err;
 }
 

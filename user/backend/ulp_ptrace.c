@@ -130,6 +130,23 @@ static int list_tids(int pid, int **out, int *nout)
 	return n ? 0 : -ESRCH;
 }
 
+static int tracer_of(int tid)
+{
+	char fn[64], line[128];
+	int tracer = -1;
+	FILE *f;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/status", tid);
+	f = fopen(fn, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	fclose(f);
+	return tracer;
+}
+
 int ulp_tset__seize(struct ulp_tset **out, int pid)
 {
 	const long opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD;
@@ -161,6 +178,16 @@ int ulp_tset__seize(struct ulp_tset **out, int pid)
 			if (ptrace(PTRACE_SEIZE, tids[i], 0, opts)) {
 				if (errno == ESRCH)	/* exited meanwhile */
 					continue;
+				/* born to a seized thread: already ours through TRACECLONE */
+				if (errno == EPERM && tracer_of(tids[i]) == getpid()) {
+					if (!task_add(ts, tids[i])) {
+						err = -ENOMEM;
+						free(tids);
+						goto cleanup;
+					}
+					added++;
+					continue;
+				}
 				err = -errno;
 				free(tids);
 				goto cleanup;
@@ -243,44 +270,30 @@ static bool all_stopped(struct ulp_tset *ts)
 	return true;
 }
 
+/*
+ * Wait until every known thread sits in a ptrace-stop.  No /proc rescan is
+ * needed here: once every thread is seized, a new thread is auto-attached
+ * (TRACECLONE), and a stopped parent has reported its clone event (which
+ * adds the child) or has not cloned yet.
+ */
 static int wait_all_stopped(struct ulp_tset *ts)
 {
 	int st, tid, err;
 
-	for (;;) {
-		int *tids = NULL, n = 0;
-		bool fresh = false;
-
-		while (!all_stopped(ts)) {
-			tid = waitpid(-1, &st, __WALL);
-			if (tid < 0) {
-				if (errno == EINTR)
-					continue;
-				return errno == ECHILD ? -ESRCH : -errno;
-			}
-			err = handle_status(ts, tid, st, true);
-			if (err)
-				return err;
-			if (!ts->n)
-				return -ESRCH;
+	while (!all_stopped(ts)) {
+		tid = waitpid(-1, &st, __WALL);
+		if (tid < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == ECHILD ? -ESRCH : -errno;
 		}
-		/* a clone whose event is still in flight shows up here */
-		err = list_tids(ts->pid, &tids, &n);
+		err = handle_status(ts, tid, st, true);
 		if (err)
 			return err;
-		for (int i = 0; i < n; i++) {
-			if (!ulp_tset__find(ts, tids[i])) {
-				if (!task_add(ts, tids[i])) {
-					free(tids);
-					return -ENOMEM;
-				}
-				fresh = true;
-			}
-		}
-		free(tids);
-		if (!fresh)
-			return 0;
+		if (!ts->n)
+			return -ESRCH;
 	}
+	return 0;
 }
 
 int ulp_tset__stop_all(struct ulp_tset *ts)

@@ -179,6 +179,12 @@ stop_target blk $T
 # ---- SIGKILL of patchgate at random moments ----------------------------
 start_target kill 4 4 0 || ko "target starts"
 T=$TPID
+# how long an apply and a revert take here, so that kills land across them
+ta=$(date +%s%N); pg apply --pid $T "$FX/good.so" --no-gate >/dev/null 2>&1
+tr=$(date +%s%N); pg revert --pid $T >/dev/null 2>&1
+te=$(date +%s%N)
+DA=$(( (tr - ta) / 1000 )); DR=$(( (te - tr) / 1000 ))	# microseconds
+echo "  one apply takes ${DA} us, one revert ${DR} us (wall, with process start)"
 bad_trials=0
 declare -A seen=()
 for i in $(seq "$TRIALS"); do
@@ -187,7 +193,10 @@ for i in $(seq "$TRIALS"); do
 	if [ $op = apply ]; then "$PG" apply --state-dir "$SD" --pid $T "$FX/good.so" --no-gate >/dev/null 2>&1 &
 	else "$PG" revert --state-dir "$SD" --pid $T >/dev/null 2>&1 & fi
 	K=$!
-	sleep "0.0$(printf '%03d' $((RANDOM % 40)))"
+	# half the kills anywhere in the operation, half in its second half (where it touches the target)
+	d=$([ $op = apply ] && echo $DA || echo $DR)
+	if [ $((i % 2)) = 0 ]; then us=$(( RANDOM * d / 32768 )); else us=$(( d / 2 + RANDOM * d * 6 / 10 / 32768 )); fi
+	sleep "$(printf '%d.%06d' $((us / 1000000)) $((us % 1000000)))"
 	kill -9 $K 2>/dev/null
 	wait $K 2>/dev/null
 	if ! kill -0 $T 2>/dev/null; then ko "trial $i ($op): target died"; bad_trials=$((bad_trials + 1)); break; fi

@@ -4,7 +4,7 @@
 # regressions (the slowest 3% of calls F times slower: p99 x F, p50 unchanged)
 # of 25%, 50% and 2x at 100, 1000 and 10000 calls/s: how often and after how
 # many post-patch calls and seconds the gate reverts; and how often it
-# reverts a harmless patch (RUNS_NULL runs per rate).  Two latency shapes:
+# reverts a harmless patch (RUNS_NULL runs per rate, default 1000).  Two latency shapes:
 # lognormal sigma 0.5 (p99/p50 = 3.2) and sigma 1.0 (heavy, p99/p50 = 10).
 # Default policy (docs/policy.md); the controller's 1 s SAMPLES tick, and
 # 100 ms ticks at 10000/s.  Prints tables; writes
@@ -14,7 +14,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$ROOT/bench/results/detection.csv
 BIN=$ROOT/.output/bench/detect_sim
 RUNS=${RUNS:-400}
-RUNS_NULL=${RUNS_NULL:-500}
+RUNS_NULL=${RUNS_NULL:-1000}
 
 cd "$ROOT"
 make -s .output/libpgcore.a

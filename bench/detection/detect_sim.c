@@ -553,9 +553,10 @@ int main(int argc, char **argv)
 				break;
 			}
 			*eq = '\0';
-			err = policy_set(&o.pol, optarg, eq + 1, err_buf, sizeof(err_buf));
-			if (err)
-				fprintf(stderr, "detect_sim: %s\n", err_buf);
+			if (policy_set(&o.pol, optarg, eq + 1, err_buf, sizeof(err_buf))) {
+				fprintf(stderr, "detect_sim: --set: %s\n", err_buf);
+				return 1;
+			}
 			break;
 		}
 		case 'x':

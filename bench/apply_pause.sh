@@ -13,7 +13,7 @@ RUNS=${1:-30}
 PG=$PWD/.output/patchgate
 FX=$PWD/.output/ulp-tests
 OUT=bench/results/apply_pause.csv
-SD=$(mktemp -d /tmp/pg-bench.XXXXXX)
+SD=$(mktemp -d /run/pg-bench.XXXXXX)	# where the default state dir lives
 [ -n "${PG_NO_BUILD:-}" ] || make -s -j2 .output/patchgate >/dev/null
 make -s -C tests/host/ulp OUT="$FX" >/dev/null
 T=

@@ -165,6 +165,22 @@ check "nothing left applied after exit 3" [ -z "$(ls "$SD"/ulp-$T-* 2>/dev/null)
 check "nothing left mapped after exit 3" not patch_mapped block.so $T
 tcmd blk release >/dev/null
 
+# ---- revert while a thread sits in the new code: kept mapped until it leaves
+out=$(pg apply --pid $T "$FX/park.so" --no-gate -j); rc=$?
+check "park.so applies ($out)" [ $rc -eq 0 ]
+tcmd blk block >/dev/null
+out=$(pg revert --pid $T -j); rc=$?
+check "revert with a thread parked in the new code: exit 0, kept mapped ($out)" \
+	[ $rc -eq 0 -a "$(echo "$out" | jfield revert kept_mapped)" = True ]
+check "the patch is still mapped" patch_mapped park.so $T
+st=$(pg status --pid $T -j)
+check "status: reverted-mapped, bytes original, consistent" \
+	[ "$(jfield patch journal_state <<<"$st")/$(jfield patch actual <<<"$st")/$(jfield patch consistent <<<"$st")" = reverted-mapped/not-applied/True ]
+check "the parked thread leaves the old patch's code" [ "$(tcmd blk release)" = released ]
+out=$(pg revert --pid $T -j); rc=$?
+check "a second revert unmaps it once unreferenced" [ $rc -eq 0 -a "$(echo "$out" | jfield revert kept_mapped)" = False ]
+check "the patch is gone" not patch_mapped park.so $T
+
 # ---- the target exiting during apply -----------------------------------
 btid=$(tcmd blk block | awk '{print $2}')
 "$PG" apply --state-dir "$SD" --pid $T "$FX/block.so" --no-gate --max-wait 20 >"$WORK/exit.out" 2>&1 &

@@ -620,6 +620,7 @@ int ulp_apply(int pid, const char *patch_path, const struct ulp_opts *o, struct 
 	uint64_t t0 = ulp_now_ns(), lo = UINT64_MAX, hi = 0, hint, tramp = 0, base = 0;
 	struct ulp_patch *p = NULL;
 	struct sym_proc *sp = NULL;
+	struct ulp_syms *syms = NULL;
 	struct ulp_journal *j = NULL;
 	struct ulp_tset *ts = NULL;
 	struct ulp_map *maps = NULL;
@@ -765,13 +766,18 @@ int ulp_apply(int pid, const char *patch_path, const struct ulp_opts *o, struct 
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	syms = ulp_syms__new(sp);
+	if (!syms) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
 	for (int i = 0; i < p->nrelocs; i++) {
 		struct ulp_reloc *r = &p->relocs[i];
 		bool ifunc = false;
 
 		if (!r->sym || r->defined || r->type == R_X86_64_RELATIVE || r->type == R_X86_64_NONE)
 			continue;
-		err = ulp_sym_lookup(sp, obj, r->sym, &rel_vals[i], &ifunc);
+		err = ulp_syms__lookup(syms, obj, r->sym, &rel_vals[i], &ifunc);
 		if (err && r->weak) {
 			rel_vals[i] = 0;
 			err = 0;
@@ -944,10 +950,40 @@ cleanup:
 	free(rel_vals);
 	free(maps);
 	ulp_journal__free(j);
+	ulp_syms__free(syms);
 	sym_proc__free(sp);
 	ulp_patch__free(p);
 	res->total_ns = ulp_now_ns() - t0;
 	return err;
+}
+
+/*
+ * After a revert whose stop found the patch still referenced: the jumps
+ * are gone, so nothing new enters the patch and references drain fast.
+ * Stop the world again a few times (1 ms, doubling, at most 1 s or
+ * @deadline) and unmap it once nothing refers to it.  True when unmapped.
+ */
+static bool unmap_when_free(int pid, struct write_ctx *wc, uint64_t deadline, struct ulp_result *res)
+{
+	uint64_t wait = 1000000, end = ulp_now_ns() + 1000000000ull;
+	bool done = false;
+
+	if (deadline < end)
+		end = deadline;
+	while (!done && ulp_now_ns() < end) {
+		struct ulp_tset *ts = NULL;
+		struct timespec d = { 0, (long)wait };
+
+		nanosleep(&d, NULL);
+		wait = wait * 2 > 100000000 ? 100000000 : wait * 2;
+		if (ulp_tset__seize(&ts, pid))
+			return false;
+		if (!maps_refresh(&wc->mc, pid) && !ulp_tset__stop_all(ts) &&
+		    referenced(ts, &wc->mc, wc->unmap_lo, wc->unmap_hi, res) == 0)
+			done = !unmap_in(ts, &wc->mc, wc->tramp, wc->unmap_lo, wc->unmap_hi, wc->jp->patch);
+		ulp_tset__free(ts);
+	}
+	return done;
 }
 
 int ulp_revert(int pid, const char *patch_path, const struct ulp_opts *o, struct ulp_result *res)
@@ -1042,6 +1078,8 @@ int ulp_revert(int pid, const char *patch_path, const struct ulp_opts *o, struct
 		fail(res, err == -ESRCH ? ULP_FAIL_GONE : ULP_FAIL_SYSTEM, err, "revert failed: %s", strerror(-err));
 		goto cleanup;
 	}
+	if (res->kept_mapped)
+		res->kept_mapped = !unmap_when_free(pid, &wc, deadline_of(o), res);
 	if (res->kept_mapped)
 		snprintf(j->p[ji].state, sizeof(j->p[ji].state), "reverted-mapped");
 	else

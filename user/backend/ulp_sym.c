@@ -105,54 +105,93 @@ static int scan_symtab(Elf *elf, Elf_Scn *scn, bool globals_only, const char *na
 	return found;
 }
 
-static int lookup_in(const char *path, bool symtab_too, const char *name, uint64_t *value, bool *ifunc)
-{
-	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
+struct ulp_obj_elf {
+	bool tried;
+	int fd;
 	Elf *elf;
-	int fd, ret = -ENOENT;
+	Elf_Scn *symtab, *dynsym;
+};
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf) {
-		close(fd);
-		return -ENOEXEC;
+struct ulp_syms {
+	struct sym_proc *sp;
+	int n;
+	struct ulp_obj_elf o[];
+};
+
+struct ulp_syms *ulp_syms__new(struct sym_proc *sp)
+{
+	int n = sym_proc__nobjs(sp);
+	struct ulp_syms *c = calloc(1, sizeof(*c) + (n + 1) * sizeof(c->o[0]));
+
+	if (!c)
+		return NULL;
+	c->sp = sp;
+	c->n = n;
+	elf_version(EV_CURRENT);
+	return c;
+}
+
+void ulp_syms__free(struct ulp_syms *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->n; i++) {
+		if (c->o[i].elf)
+			elf_end(c->o[i].elf);
+		if (c->o[i].tried && c->o[i].fd >= 0)
+			close(c->o[i].fd);
 	}
-	while ((scn = elf_nextscn(elf, scn))) {
+	free(c);
+}
+
+/* Open object @i once per operation. */
+static struct ulp_obj_elf *obj_elf(struct ulp_syms *c, int i)
+{
+	struct ulp_obj_elf *o = &c->o[i];
+	Elf_Scn *scn = NULL;
+	char path[4300];
+
+	if (o->tried)
+		return o->elf ? o : NULL;
+	o->tried = true;
+	snprintf(path, sizeof(path), "/proc/%d/root%s", sym_proc__pid(c->sp), sym_proc__obj_path(c->sp, i));
+	o->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (o->fd < 0)
+		return NULL;
+	o->elf = elf_begin(o->fd, ELF_C_READ_MMAP, NULL);
+	if (!o->elf)
+		return NULL;
+	while ((scn = elf_nextscn(o->elf, scn))) {
 		GElf_Shdr sh;
 
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		if (sh.sh_type == SHT_SYMTAB)
-			symtab = scn;
+			o->symtab = scn;
 		else if (sh.sh_type == SHT_DYNSYM)
-			dynsym = scn;
+			o->dynsym = scn;
 	}
-	if (symtab_too && symtab)
-		ret = scan_symtab(elf, symtab, false, name, value, ifunc);
-	if (ret && dynsym)
-		ret = scan_symtab(elf, dynsym, !symtab_too, name, value, ifunc);
-	elf_end(elf);
-	close(fd);
-	return ret;
+	return o;
 }
 
-int ulp_sym_lookup(struct sym_proc *sp, int first, const char *name, uint64_t *addr, bool *is_ifunc)
+int ulp_syms__lookup(struct ulp_syms *c, int first, const char *name, uint64_t *addr, bool *is_ifunc)
 {
-	char path[4300];
-	int n = sym_proc__nobjs(sp);
-
-	elf_version(EV_CURRENT);
-	for (int k = -1; k < n; k++) {
-		int i = k < 0 ? first : k;
+	for (int k = -1; k < c->n; k++) {
+		int i = k < 0 ? first : k, ret = -ENOENT;
+		struct ulp_obj_elf *o;
 		uint64_t v;
 
 		if (k == first)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/root%s", sym_proc__pid(sp), sym_proc__obj_path(sp, i));
-		if (!lookup_in(path, k < 0, name, &v, is_ifunc)) {
-			*addr = v + sym_proc__obj_bias(sp, i);
+		o = obj_elf(c, i);
+		if (!o)
+			continue;
+		if (k < 0 && o->symtab)
+			ret = scan_symtab(o->elf, o->symtab, false, name, &v, is_ifunc);
+		if (ret && o->dynsym)
+			ret = scan_symtab(o->elf, o->dynsym, k >= 0, name, &v, is_ifunc);
+		if (!ret) {
+			*addr = v + sym_proc__obj_bias(c->sp, i);
 			return 0;
 		}
 	}

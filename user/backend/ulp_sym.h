@@ -22,13 +22,18 @@ struct ulp_map {
 /* /proc/PID/maps, in address order; caller frees *out.  -errno. */
 int ulp_maps_read(int pid, struct ulp_map **out, int *n);
 
+/* Symbol tables of a process's objects, each opened once; NULL on ENOMEM. */
+struct ulp_syms;
+struct ulp_syms *ulp_syms__new(struct sym_proc *sp);
+void ulp_syms__free(struct ulp_syms *c);
+
 /*
  * Address of @name for relocation: in object @first (its .symtab, static
  * symbols included, else .dynsym) then in every other object's .dynsym
  * (global, default version).  *is_ifunc set for STT_GNU_IFUNC.
  * -ENOENT when nobody defines it.
  */
-int ulp_sym_lookup(struct sym_proc *sp, int first, const char *name, uint64_t *addr, bool *is_ifunc);
+int ulp_syms__lookup(struct ulp_syms *c, int first, const char *name, uint64_t *addr, bool *is_ifunc);
 
 /* An address of ULP_TRAMP_SIZE never-executed bytes in an r-x mapping; -ENOSPC. */
 int ulp_find_tramp(struct sym_proc *sp, const struct ulp_map *maps, int nmaps, uint64_t *addr);

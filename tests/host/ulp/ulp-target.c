@@ -33,8 +33,8 @@ static atomic_long epoch = 1;
 static atomic_long done_epoch[MAX_HOT];
 static atomic_long old_epoch[MAX_HOT];
 static atomic_long new_epoch[MAX_HOT];
-static atomic_int block_flag;
-static atomic_int in_block;
+__attribute__((used)) static atomic_int block_flag;
+__attribute__((used)) static atomic_int in_block;
 static int nhot;
 static const char *churn_lib;
 

@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Stop-the-world pause and total time of `patchgate apply --no-gate` /
 # `revert` on a process with 1, 8, 64 and 256 threads.
-#   bench/apply_pause.sh [RUNS]     (default 30 apply+revert pairs per size)
+#   bench/apply_pause/run.sh [RUNS]     (default 30 apply+revert pairs per size)
 # The target is tests/host/ulp/ulp-target: N threads calling pg_compute()
 # once a millisecond (plus its main thread).  Writes
 # bench/results/apply_pause.csv (one row per operation) and prints a
 # summary table (medians and p90) in Markdown.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 RUNS=${1:-30}
 PG=$PWD/.output/patchgate
 FX=$PWD/.output/ulp-tests

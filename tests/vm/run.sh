@@ -91,8 +91,10 @@ for s in "${scen[@]}"; do
 done
 printf '%s\n' "${scen[@]}" >"$rd/pg/scenarios.list"
 echo "$kver" >"$rd/pg/kver"
-[ -d "$ROOT/bench/vm" ] && cp "$ROOT"/bench/vm/*.sh "$rd/pg/bench/" 2>/dev/null || true
-echo "${PGVM_BENCH:-0}" >"$rd/pg/bench.enabled"
+# a benchmark (bench/klp_probe_overhead/run.sh): guest.sh and its helpers, run after the scenarios
+if [ -n "${PGVM_BENCH_DIR:-}" ]; then
+	cp -r "$PGVM_BENCH_DIR"/. "$rd/pg/bench/"
+fi
 chmod +x "$rd/init" "$rd"/pg/scenarios/*.sh
 (cd "$rd" && find . | cpio -o -H newc --quiet | gzip -1 >"$OUT/initramfs.gz")
 

@@ -289,6 +289,7 @@ int kresidency_main(struct pg_cli *cli, const struct pg_residency_opts *o)
 	unsigned long *sympos = NULL;
 	struct kresid *kr = NULL;
 	uint64_t tasks = 0;
+	double t0, t1;
 	char err[1024], fname[256];
 	int ret, n;
 
@@ -321,7 +322,9 @@ int kresidency_main(struct pg_cli *cli, const struct pg_residency_opts *o)
 		ret = code;
 		goto cleanup;
 	}
+	t0 = mono_s();
 	n = kresid__scan(kr, recs, KRESID_MAX, &tasks);
+	t1 = mono_s();
 	if (n < 0) {
 		pg_err(cli, PG_EXIT_SYSTEM, "residency: reading the task iterator: %s", strerror(-n));
 		goto cleanup;
@@ -350,7 +353,8 @@ int kresidency_main(struct pg_cli *cli, const struct pg_residency_opts *o)
 	}
 	report_resident_end(cli, n);
 	if (cli->verbose)
-		pg_info(cli, "residency: %llu task(s) walked", (unsigned long long)tasks);
+		pg_info(cli, "residency: %llu task(s) walked in %.3f ms", (unsigned long long)tasks,
+			(t1 - t0) * 1e3);
 	ret = PG_EXIT_OK;
 cleanup:
 	kresid__free(kr);

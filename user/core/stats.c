@@ -116,61 +116,62 @@ double stats_exceed_sf(uint64_t n_base, uint64_t n_post, uint64_t m, uint64_t k)
 static const double tail_qs[STATS_TAIL_NQ] = STATS_TAIL_QS;
 static const double tail_ws[STATS_TAIL_NQ] = STATS_TAIL_WS;
 
-/* The exceedance p-value above the baseline's quantile @q; fills the tail_* fields. */
-static double tail_one(const struct pg_hist *base, const struct pg_hist *post, uint64_t nb,
-		       uint64_t np, double q, struct stats_verdict *v)
+/* One threshold's numbers, as the tail_* fields of the verdict hold them. */
+struct tail_one {
+	double q, thr, base, post, expected, p;
+};
+
+/* The exceedance test above the baseline's quantile @q (@nb, @np: the counts). */
+static void tail_one(const struct pg_hist *base, const struct pg_hist *post, uint64_t nb,
+		     uint64_t np, double q, struct tail_one *t)
 {
-	double thr = hist_quantile(base, q), cb, cp;
 	uint64_t m, k;
 
-	cb = hist_count_above(base, thr);
-	cp = hist_count_above(post, thr);
+	t->q = q;
+	t->thr = hist_quantile(base, q);
+	t->base = hist_count_above(base, t->thr);
+	t->post = hist_count_above(post, t->thr);
 	/*
 	 * Both counts interpolate inside the threshold's bucket the same way;
 	 * round them to whole calls for the exact law.
 	 */
-	m = (uint64_t)llround(cb);
+	m = (uint64_t)llround(t->base);
 	if (m < 1)
 		m = 1;
 	if (m > nb)
 		m = nb;
-	k = (uint64_t)llround(cp);
-	v->tail_q = q;
-	v->tail_threshold_ns = thr;
-	v->tail_base = cb;
-	v->tail_post = cp;
-	v->tail_expected = (double)np * (double)m / ((double)nb + 1.0);
-	return stats_exceed_sf(nb, np, m, k);
+	k = (uint64_t)llround(t->post);
+	t->expected = (double)np * (double)m / ((double)nb + 1.0);
+	t->p = stats_exceed_sf(nb, np, m, k);
 }
 
 double stats_tail_test(const struct pg_hist *base, const struct pg_hist *post,
 		       struct stats_verdict *v)
 {
 	uint64_t nb = hist_count(base), np = hist_count(post);
-	struct stats_verdict best = *v;
+	struct tail_one best = { .q = tail_qs[0], .p = 1.0 }, t;
 	double pmin = INFINITY;
 
-	v->tail_q = tail_qs[0];
-	v->tail_threshold_ns = v->tail_base = v->tail_post = v->tail_expected = 0.0;
-	v->tail_p = 1.0;
-	if (!nb || !np)
-		return 1.0;
 	/*
 	 * One exceedance test per threshold, each at its share w_i of the
 	 * tail's alpha (weighted Bonferroni): the reported p-value is the
 	 * smallest p_i / w_i, and the tail_* fields are those of the threshold
 	 * that gave it.
 	 */
-	for (unsigned int i = 0; i < STATS_TAIL_NQ; i++) {
-		double p = tail_one(base, post, nb, np, tail_qs[i], v) / tail_ws[i];
-
-		if (p < pmin) {
-			pmin = p;
-			best = *v;
+	for (unsigned int i = 0; nb && np && i < STATS_TAIL_NQ; i++) {
+		tail_one(base, post, nb, np, tail_qs[i], &t);
+		if (t.p / tail_ws[i] < pmin) {
+			pmin = t.p / tail_ws[i];
+			best = t;
+			best.p = fmin(1.0, pmin);
 		}
 	}
-	*v = best;
-	v->tail_p = fmin(1.0, pmin);
+	v->tail_q = best.q;
+	v->tail_threshold_ns = best.thr;
+	v->tail_base = best.base;
+	v->tail_post = best.post;
+	v->tail_expected = best.expected;
+	v->tail_p = best.p;
 	return v->tail_p;
 }
 

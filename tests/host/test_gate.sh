@@ -23,7 +23,7 @@ last_phase() { python3 -c "
 import json
 recs=[json.loads(l) for l in open('$1/audit.log')]
 print(recs[-1]['to'])"; }
-stop_svc() { kill $SVC 2>/dev/null; wait $SVC 2>/dev/null; }
+stop_svc() { kill $SVC 2>/dev/null; for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 $SVC 2>/dev/null || break; sleep 0.1; done; kill -9 $SVC 2>/dev/null; wait $SVC 2>/dev/null; }
 
 echo "-- good patch: committed, and the service answers with the fix"
 S1=$TMP/s1; svc good

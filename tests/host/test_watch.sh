@@ -51,13 +51,13 @@ kill -USR1 $SVC; wait $SVC; wait $WATCH
 check "600 recursive calls counted" [ "$(jlast $TMP/r.w summary "r['funcs'][0]['calls']")" = 600 ]
 check "no nesting overflow" [ "$(jlast $TMP/r.w summary "r['funcs'][0]['overflow']")" = 0 ]
 outer=$(python3 -c "import json;print(json.load(open('$TMP/r.svc'))['p50_ns'])")
-outer90=$(python3 -c "import json;print(json.load(open('$TMP/r.svc'))['p90_ns'])")
-p99=$(jlast $TMP/r.w summary "r['funcs'][0]['p99_ns']")
+p90=$(jlast $TMP/r.w summary "r['funcs'][0]['p90_ns']")
 p50=$(jlast $TMP/r.w summary "r['funcs'][0]['p50_ns']")
-echo "   outermost calls (service) p50 $outer ns p90 $outer90 ns; watch p50 $p50 ns, p99 $p99 ns"
-# 1/10 of the calls are outermost, so the p99 of all calls is the p90 of the
-# outermost ones; the median call is 5-6 levels deep
-check "p99 of all calls = p90 of outermost calls (within 10%)" python3 -c "import sys; sys.exit(abs($p99/$outer90-1) > 0.10)"
+echo "   outermost calls (service) p50 $outer ns; watch p50 $p50 ns, p90 $p90 ns"
+# level k of the recursion takes ~k/10 of the outermost call: the calls are
+# spread evenly over 1..10 units, so the median call is 5-6 levels deep and
+# the p90 call 9-10 levels deep (medians and p90s: robust on a busy machine)
+check "p90 is a 9-10 level call (0.8-1.1 of outermost)" python3 -c "import sys; r=$p90/$outer; sys.exit(not 0.8 <= r <= 1.1)"
 check "p50 is a mid-depth call (0.4-0.7 of outermost)" python3 -c "import sys; r=$p50/$outer; sys.exit(not 0.4 <= r <= 0.7)"
 
 echo "-- in-flight and residency with 3 threads blocked inside"

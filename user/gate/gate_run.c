@@ -413,6 +413,12 @@ done:
 	sigaction(SIGTERM, &old_term, NULL);
 	if (exit_code < 0)
 		exit_code = gate_done(gt) ? gate_exit_code(gt) : PG_EXIT_SYSTEM;
+	/*
+	 * The stop-the-world check at apply never found the functions free:
+	 * that is "no safe window, nothing applied" (3), not a system error.
+	 */
+	if (g.no_window && gate_state(gt) == GATE_ABORTED && exit_code == PG_EXIT_SYSTEM)
+		exit_code = PG_EXIT_NO_WINDOW;
 	if (!cli->json)
 		printf("patchgate: %s, exit %d\n", gate_state_name(gate_state(gt)), exit_code);
 cleanup_be:

@@ -60,6 +60,7 @@ struct gr {
 	char fname[PG_MAX_FUNCS][GATE_NAME_LEN];
 	const char *patch_name;		/* for records: basename of the patch */
 	bool applied;			/* the backend applied something */
+	bool no_window;			/* apply found no instant free of the functions */
 	void *priv;			/* backend state */
 };
 

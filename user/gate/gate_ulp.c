@@ -169,23 +169,6 @@ static int ulp_samples(struct gr *g, struct gate_fn_sample *fs)
 }
 
 /* Threads with any of @f on their stack, as gate blockers. */
-/* One-letter scheduler state of a thread ('R', 'S', 'D', ...), '?' if unknown. */
-static char thread_state(int pid, int tid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	char st = '?';
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	f = fopen(path, "re");
-	if (!f)
-		return st;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
-		st = p[2];
-	fclose(f);
-	return st;
-}
-
 static int scan(struct gr *g, const struct sym_func *f, struct gate_blocker *b, unsigned int *total)
 {
 	struct gr_ulp *u = U(g);
@@ -223,7 +206,8 @@ static int scan(struct gr *g, const struct sym_func *f, struct gate_blocker *b, 
 		b[i].pid = u->pid;
 		b[i].tid = hits[i].tid;
 		snprintf(b[i].comm, sizeof(b[i].comm), "%s", hits[i].comm);
-		b[i].state[0] = thread_state(u->pid, hits[i].tid);
+		/* 'S': blocked in a system call inside the function; 'R': running its code */
+		b[i].state[0] = hits[i].in_syscall ? 'S' : 'R';
 		snprintf(b[i].func, sizeof(b[i].func), "%.*s", GATE_NAME_LEN - 1, f[hits[i].func].name);
 	}
 	return 0;
@@ -282,7 +266,14 @@ static int ulp_window(struct gr *g, bool *clear, struct gate_blocker *b, unsigne
 static int ulp_apply_be(struct gr *g, bool *partial)
 {
 	struct gr_ulp *u = U(g);
-	struct ulp_opts uo = { .state_dir = g->cli->state_dir, .max_wait_s = 5.0 };
+	/*
+	 * The window was clear of residents; threads passing through a busy
+	 * function can still be inside at any instant, and ulp_apply retries
+	 * its stop-the-world check until none is.  Give it up to max_wait
+	 * (at most 30 s) before giving up with nothing applied.
+	 */
+	double wait_s = (double)g->pol.max_wait_ns / 1e9;
+	struct ulp_opts uo = { .state_dir = g->cli->state_dir, .max_wait_s = wait_s < 30 ? wait_s : 30 };
 	struct ulp_result res;
 	struct sym_proc *sp;
 	char err[1024];
@@ -295,6 +286,8 @@ static int ulp_apply_be(struct gr *g, bool *partial)
 	e = ulp_apply(u->pid, u->patch_real, &uo, &res);
 	if (e) {
 		pg_warn(g->cli, "apply failed: %s", res.msg);
+		if (res.fail == ULP_FAIL_WINDOW)
+			g->no_window = true;
 		/* back on the old entries, so that nothing is left unobserved */
 		for (unsigned int i = 0; i < g->nfuncs; i++)
 			uwatch__attach_func(u->w, (int)i, &u->old[i], err, sizeof(err));

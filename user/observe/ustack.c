@@ -13,6 +13,7 @@ struct scan_ctx {
 	int max, n;
 	int pid, tid;
 	int frame;
+	bool in_syscall;	/* the current thread, read while it is stopped */
 	bool seen[64];		/* per function, for the current thread */
 	int unwind_errors;
 };
@@ -32,12 +33,35 @@ static void read_comm(int pid, int tid, char *out, size_t len)
 	fclose(f);
 }
 
+/*
+ * Whether @tid sits in a system call: /proc/.../syscall starts with the
+ * call's number then, and with -1 when the thread runs user code.  Read
+ * while the thread is ptrace-stopped (during its unwind), so it describes
+ * the same moment as the stack.
+ */
+static bool in_syscall(int pid, int tid)
+{
+	char fn[64], buf[64] = "";
+	FILE *f;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/task/%d/syscall", pid, tid);
+	f = fopen(fn, "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return buf[0] >= '0' && buf[0] <= '9';
+}
+
 static int frame_cb(Dwfl_Frame *frame, void *arg)
 {
 	struct scan_ctx *c = arg;
 	bool activation;
 	Dwarf_Addr pc;
 
+	if (c->frame == 0)
+		c->in_syscall = in_syscall(c->pid, c->tid);
 	if (!dwfl_frame_pc(frame, &pc, &activation))
 		return DWARF_CB_ABORT;
 	/* a return address points after the call: look at the call itself */
@@ -53,6 +77,7 @@ static int frame_cb(Dwfl_Frame *frame, void *arg)
 			h->tid = c->tid;
 			h->func = i;
 			h->frame = c->frame;
+			h->in_syscall = c->in_syscall;
 			read_comm(c->pid, c->tid, h->comm, sizeof(h->comm));
 		}
 	}

@@ -8,6 +8,7 @@
 #ifndef PG_OBSERVE_USTACK_H
 #define PG_OBSERVE_USTACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@ struct ustack_hit {
 	int tid;
 	int func;		/* index into the ranges */
 	int frame;		/* 0 = innermost */
+	bool in_syscall;	/* blocked in a system call when it was stopped */
 	char comm[16];
 };
 

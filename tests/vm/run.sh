@@ -6,13 +6,14 @@
 #
 #   tests/vm/run.sh [SCENARIO...]     (default: every scenario)
 #   PGVM_TIMEOUT=600 PGVM_KEEP=1 tests/vm/run.sh
+#   PGVM_OUT=/tmp/myvm tests/vm/run.sh    (a private build/boot directory)
 #
 # Needs root for apt-get (headers, image download); run via `make check-vm`.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/.cache/vm
-OUT=$ROOT/.output/vm
+OUT=${PGVM_OUT:-$ROOT/.output/vm}
 TIMEOUT=${PGVM_TIMEOUT:-540}
 
 die() { echo "vm: error: $*" >&2; echo "vm: 0 passed, 1 failed"; exit 1; }

@@ -1,0 +1,21 @@
+# gate, good patch: baseline under load, clear window, apply, bake,
+# COMMITTED (exit 0); the patch stays in and userspace sees it.
+SD=/tmp/gate50
+orig=$(cat /proc/cmdline)
+before=$(kernel_state)
+(while :; do cat /proc/cmdline >/dev/null; done) &
+load=$!
+t0=$(date +%s)
+expect_rc 0 "gated apply of pgvm_good commits" $PG apply --klp $M/pgvm_good.ko -j --state-dir $SD \
+	--set min_samples=100 --set max_wait=60s --set dwell=0.5s --set bake=10s --set hang_timeout=5s
+t1=$(date +%s)
+kill $load; wait $load 2>/dev/null
+check "audit: final phase COMMITTED" test "$(json_field $SD/audit.log decision to)" = COMMITTED
+check "audit: went through BAKE" grep -q '"to":"BAKE"' $SD/audit.log
+check "module stays loaded" loaded pgvm_good
+check "patch enabled" test "$(cat /sys/kernel/livepatch/pgvm_good/enabled)" = 1
+check "userspace sees the new /proc/cmdline" test "$(cat /proc/cmdline)" = "pgvm_good patched"
+expect_rc 0 "revert pgvm_good" $PG revert --klp pgvm_good
+check "/proc/cmdline restored" test "$(cat /proc/cmdline)" = "$orig"
+check "kernel state as before" test "$(kernel_state)" = "$before"
+verdict "committed in $((t1 - t0))s"

@@ -158,7 +158,7 @@ check: deps
 	$(Q)$(MAKE) check-host
 	$(Q)$(MAKE) check-vm
 
-demo: deps
+demo: deps-build
 	$(Q)$(MAKE) all
 	$(Q)examples/demo.sh
 

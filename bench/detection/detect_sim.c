@@ -13,6 +13,14 @@
  * slowest 3% of calls F times slower (model tail: p50 unchanged, p99 x F)
  * or every call F times slower (model all).
  *
+ * --burst RATE,FRAC,MEAN_MS adds a non-stationary null: CPU contention
+ * bursts arrive as a Poisson process of RATE per second over the whole run
+ * (baseline and bake alike, so the two periods get independent bursts),
+ * each lasting uniform 0.2-3 s; while one is on, each call is preempted
+ * with probability FRAC and then takes an extra exponential delay of mean
+ * MEAN_MS (what a busy function sees when another runnable task gets the
+ * CPU).
+ *
  * Output: a table on stdout, and CSV rows with --csv.  See bench/detection/run.sh
  * and docs/benchmarks.md ("Detection").
  */
@@ -45,6 +53,10 @@ struct sim_opts {
 	unsigned int runs, null_runs;
 	uint64_t tick_ns;
 	uint64_t seed;
+	double burst_rate;		/* bursts per second; 0: stationary */
+	double burst_frac;		/* calls preempted while a burst is on */
+	double burst_mean_ns;		/* mean extra delay of a preempted call */
+	char burst[48];			/* "R/F/MS" for the CSV, "" when off */
 	const char *csv;
 };
 
@@ -173,6 +185,69 @@ static void law_draw(const struct sim_law *L, struct sim_rng *r, struct pg_hist 
 	}
 }
 
+/* Contention bursts: every one started so far ends by @end; the next starts at @next. */
+struct sim_burst {
+	double next, end;		/* seconds of simulated time */
+};
+
+#define SIM_BURST_MIN_S	0.2
+#define SIM_BURST_MAX_S	3.0
+#define SIM_BURST_STEP_S	0.01	/* resolution of the on/off state */
+
+/* Share of [t0, t1) with a burst on; advances @b through the Poisson arrivals. */
+static double burst_cover(const struct sim_opts *o, struct sim_burst *b, struct sim_rng *r,
+			  double t0, double t1)
+{
+	unsigned int on = 0, steps = 0;
+
+	if (o->burst_rate <= 0.0)
+		return 0.0;
+	for (double t = t0; t < t1; t += SIM_BURST_STEP_S, steps++) {
+		while (b->next <= t) {
+			double dur = SIM_BURST_MIN_S +
+				     (SIM_BURST_MAX_S - SIM_BURST_MIN_S) * rng_unit(r);
+
+			b->end = fmax(b->end, b->next + dur);
+			b->next -= log(rng_unit(r)) / o->burst_rate;
+		}
+		on += t < b->end;
+	}
+	return steps ? (double)on / steps : 0.0;
+}
+
+/*
+ * @n calls of one tick with a burst on for a share @cover of it: the
+ * preempted ones are drawn one by one (value inside the drawn bucket plus
+ * an exponential delay), the rest straight into the buckets.
+ */
+static void draw_tick(const struct sim_opts *o, const struct sim_law *L, struct sim_rng *r,
+		      struct pg_hist *h, uint64_t n, double cover)
+{
+	uint64_t hit = 0;
+
+	if (cover > 0.0) {
+		double p = cover * o->burst_frac;
+
+		for (uint64_t i = 0; i < n; i++)
+			hit += rng_unit(r) < p;
+	}
+	law_draw(L, r, h, n - hit);
+	for (uint64_t i = 0; i < hit; i++) {
+		struct pg_hist one;
+		unsigned int b;
+		double lo, hi, v;
+
+		hist_reset(&one);
+		law_draw(L, r, &one, 1);
+		for (b = 0; b < PG_HIST_BUCKETS && !one.slots[b]; b++)
+			;
+		lo = b ? (double)hist_bucket_lo(b) : 0.0;
+		hi = b + 1 < PG_HIST_BUCKETS ? (double)hist_bucket_hi(b) : lo * 2.0 + 1.0;
+		v = lo + (hi - lo) * rng_unit(r) - o->burst_mean_ns * log(rng_unit(r));
+		hist_add(h, (uint64_t)v, 1);
+	}
+}
+
 /* Poisson(@mean) by inversion; the error counts per tick are small. */
 static uint64_t rng_poisson(struct sim_rng *r, double mean)
 {
@@ -285,6 +360,8 @@ static int sim_one(const struct sim_opts *o, const struct sim_law *base,
 	struct sim_rng r = { .s = seed };
 	struct sim_run *R = NULL;
 	struct gate_obs obs = { .type = GATE_OBS_START };
+	struct sim_burst bu = { 0 };
+	double cover;
 	int err = 0;
 
 	R = calloc(1, sizeof(*R));
@@ -297,6 +374,8 @@ static int sim_one(const struct sim_opts *o, const struct sim_law *base,
 	}
 	R->s.hist = &R->h;
 	R->now = 1000 * SEC;
+	if (o->burst_rate > 0.0)
+		bu.next = 1000.0 - log(rng_unit(&r)) / o->burst_rate;
 	err = run_step(R, &obs);
 	/* bound: baseline, window and an extended bake, with margin */
 	for (unsigned int t = 0; !err && !gate_done(R->g) && t < 100000; t++) {
@@ -306,7 +385,9 @@ static int sim_one(const struct sim_opts *o, const struct sim_law *base,
 		carry += per_tick;
 		n = (uint64_t)carry;
 		carry -= (double)n;
-		law_draw(R->post ? post : base, &r, &R->h, n);
+		cover = burst_cover(o, &bu, &r, (double)(R->now - o->tick_ns) / 1e9,
+				    (double)R->now / 1e9);
+		draw_tick(o, R->post ? post : base, &r, &R->h, n, cover);
 		R->s.calls += n;
 		R->s.exits += n;
 		R->s.errors += rng_poisson(&r, (double)n * SIM_ERR_RATE);
@@ -398,12 +479,12 @@ static int sim_detect(const struct sim_opts *o, double shift, unsigned int rate,
 	       wbuf, qsorted(calls, caught, 0.5), qsorted(calls, caught, 0.9),
 	       qsorted(secs, caught, 0.5), qsorted(secs, caught, 0.9));
 	if (csv)
-		fprintf(csv, "detect,%g,%g,%s,%g,%u,%.0f,%u,%u,%.4f,%s,%.0f,%.0f,%.2f,%.2f\n",
+		fprintf(csv, "detect,%g,%g,%s,%g,%u,%.0f,%u,%u,%.4f,%s,%.0f,%.0f,%.2f,%.2f,%s\n",
 			o->median_ns, o->sigma, model_name(o->model), shift, rate,
 			(double)o->tick_ns / 1e6, o->runs, caught, (double)caught / o->runs,
 			tick_calls > 2000.0 ? "" : wfrac,
 			qsorted(calls, caught, 0.5), qsorted(calls, caught, 0.9),
-			qsorted(secs, caught, 0.5), qsorted(secs, caught, 0.9));
+			qsorted(secs, caught, 0.5), qsorted(secs, caught, 0.9), o->burst);
 cleanup:
 	free(calls);
 	free(secs);
@@ -431,9 +512,9 @@ static int sim_null(const struct sim_opts *o, unsigned int rate, FILE *csv,
 	printf("null   %6s %7u/s %5u reverted %u (%.2f%%)%s\n", "-", rate, o->null_runs, rev,
 	       100.0 * rev / o->null_runs, other ? ", some runs ended neither way" : "");
 	if (csv)
-		fprintf(csv, "null,%g,%g,none,1,%u,%.0f,%u,%u,%.4f,,,,,\n", o->median_ns, o->sigma,
+		fprintf(csv, "null,%g,%g,none,1,%u,%.0f,%u,%u,%.4f,,,,,,%s\n", o->median_ns, o->sigma,
 			rate, (double)o->tick_ns / 1e6, o->null_runs, rev,
-			(double)rev / o->null_runs);
+			(double)rev / o->null_runs, o->burst);
 	*reverted += rev;
 	return other ? -EPROTO : 0;
 }
@@ -471,6 +552,8 @@ static void usage(FILE *f)
 		"  --null-runs N     harmless-patch runs per rate (default 500)\n"
 		"  --tick-ms MS      SAMPLES period (default 1000)\n"
 		"  --set KEY=VALUE   policy override (docs/policy.md); repeatable\n"
+		"  --burst R,F,MS    contention bursts: R per second (0.2-3 s long), a share F\n"
+		"                    of calls meanwhile delayed by exp(mean MS ms) (default off)\n"
 		"  --seed N          (default 1)\n"
 		"  --csv FILE        append CSV rows (header when the file is new)\n"
 		"examples:\n"
@@ -491,6 +574,7 @@ int main(int argc, char **argv)
 		{ "tick-ms", required_argument, NULL, 't' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "seed", required_argument, NULL, 'x' },
+		{ "burst", required_argument, NULL, 'b' },
 		{ "csv", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -499,7 +583,7 @@ int main(int argc, char **argv)
 			      .tick_ns = SEC, .seed = 1 };
 	double list[SIM_MAX_LIST];
 	struct sim_law *base = NULL, *post = NULL;
-	unsigned int reverted = 0, nulls = 0;
+	unsigned int reverted = 0, nulls = 0, nb = 0;
 	FILE *csv = NULL;
 	char err_buf[256];
 	int c, err = 0;
@@ -559,6 +643,20 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'b':
+			err = parse_list(optarg, list, &nb);
+			if (!err && nb != 3)
+				err = -EINVAL;
+			if (!err && !(list[1] <= 1.0))
+				err = -ERANGE;
+			if (!err) {
+				o.burst_rate = list[0];
+				o.burst_frac = list[1];
+				o.burst_mean_ns = list[2] * 1e6;
+				snprintf(o.burst, sizeof(o.burst), "%g/%g/%g", list[0], list[1],
+					 list[2]);
+			}
+			break;
 		case 'x':
 			o.seed = strtoull(optarg, NULL, 0);
 			break;
@@ -603,12 +701,15 @@ int main(int argc, char **argv)
 		if (fresh)
 			fprintf(csv, "kind,median_ns,sigma,model,shift,rate,tick_ms,runs,reverted,"
 				"reverted_frac,within2000_frac,calls_p50,calls_p90,secs_p50,"
-				"secs_p90\n");
+				"secs_p90,burst\n");
 	}
 	printf("lognormal(median %.0f ns, sigma %.2f), policy: min_samples %" PRIu64
 	       ", bake %.0fs, alpha %g, p99_ratio_max %g, tick %.0f ms\n",
 	       o.median_ns, o.sigma, o.pol.min_samples, (double)o.pol.bake_ns / 1e9, o.pol.alpha,
 	       o.pol.p99_ratio_max, (double)o.tick_ns / 1e6);
+	if (o.burst_rate > 0.0)
+		printf("bursts: %g/s, 0.2-3 s long, %g of calls delayed by exp(mean %g ms)\n",
+		       o.burst_rate, o.burst_frac, o.burst_mean_ns / 1e6);
 	law_init(base, &o, 1.0);
 	if (o.runs) {
 		printf("%-6s %6s %9s %5s %8s %9s %9s %9s %8s %8s\n", "model", "p99", "rate", "runs",

@@ -30,6 +30,14 @@ struct gate_fn {
 	int64_t grow_from;
 	bool hung;
 
+	/* post blocks (BAKE): is a tail regression present over time? */
+	struct pg_hist block_from;	/* post at the last block boundary */
+	struct pg_hist scratch;		/* the block being closed */
+	uint64_t block_t;		/* time of the last block boundary */
+	unsigned int blocks;		/* closed blocks */
+	unsigned int blocks_over;	/* ... whose p99 is past p99_ratio_max x baseline p99 */
+	bool set_aside;			/* the last look's tail verdict was read as load */
+
 	/* looks (BAKE) */
 	unsigned int looks;
 	uint64_t next_look_n;
@@ -295,6 +303,8 @@ static void fill_evidence(struct gate *g, struct gate_audit *a)
 		e->inflight = f->inflight;
 		e->inflight_base_max = f->inflight_base_max;
 		e->hung = f->hung;
+		e->blocks = f->blocks;
+		e->blocks_over = f->blocks_over;
 	}
 }
 
@@ -475,6 +485,62 @@ static void take_baseline(struct gate *g, const struct gate_obs *o)
 	}
 }
 
+/*
+ * Post blocks: once a function's post calls since the last boundary reach
+ * min_samples / GATE_BLOCK_DIV and GATE_BLOCK_NS has passed (whole SAMPLES
+ * ticks), they form a block, whose calls above the baseline's p99 are
+ * tested on their own (stats_exceed_sf at GATE_BLOCK_P).
+ * A patch that slowed the tail does so in every block; a burst of CPU
+ * contention slows a few (docs/statistics.md, "Load shifts").
+ */
+static void close_block(const struct gate *g, struct gate_fn *f, uint64_t now)
+{
+	uint64_t need = g->pol.min_samples / GATE_BLOCK_DIV, nb, m, k;
+	double thr;
+
+	if (hist_count(&f->post) < hist_count(&f->block_from) + (need ? need : 1) ||
+	    now - f->block_t < GATE_BLOCK_NS)
+		return;
+	f->block_t = now;
+	hist_diff(&f->scratch, &f->post, &f->block_from);
+	f->block_from = f->post;
+	f->blocks++;
+	nb = hist_count(&f->base);
+	thr = hist_quantile(&f->base, 0.99);
+	m = (uint64_t)llround(hist_count_above(&f->base, thr));
+	k = (uint64_t)llround(hist_count_above(&f->scratch, thr));
+	if (nb && stats_exceed_sf(nb, hist_count(&f->scratch), m ? m : 1, k) <= GATE_BLOCK_P)
+		f->blocks_over++;
+}
+
+/*
+ * A verdict whose only rule is the tail's stands when the tail is past the
+ * threshold in more than half of the closed blocks.  An interim look with
+ * fewer than GATE_TAIL_MIN_BLOCKS closed waits for a later look; the final
+ * look, with nothing later to wait for, lets it stand on fewer than two.  Bulk, error and hang verdicts stand at once.  A
+ * verdict set aside keeps its numbers (and the tail's significance bit)
+ * but loses the rule, so the record reads ok.  Returns whether it stands.
+ */
+static bool tail_persists(struct gate_fn *f, bool final)
+{
+	bool keep;
+
+	if (f->v.outcome != STATS_REGRESSED || f->v.rules != STATS_RULE_P99)
+		return f->v.outcome == STATS_REGRESSED;
+	if (f->blocks < 2)
+		keep = final;
+	else if (!final && f->blocks < GATE_TAIL_MIN_BLOCKS)
+		keep = false;
+	else
+		keep = 2 * f->blocks_over > f->blocks;
+	if (!keep) {
+		f->v.rules = 0;
+		f->v.outcome = STATS_OK;
+		f->set_aside = true;
+	}
+	return keep;
+}
+
 static void take_post(struct gate *g, const struct gate_obs *o, uint64_t now)
 {
 	for (unsigned int i = 0; i < g->nfuncs; i++) {
@@ -485,6 +551,7 @@ static void take_post(struct gate *g, const struct gate_obs *o, uint64_t now)
 		f->cnt_post.exits = s->exits;
 		f->cnt_post.errors = s->errors;
 		f->calls_post = s->calls;
+		close_block(g, f, now);
 		/* hang bookkeeping: a streak above the baseline's in-flight maximum */
 		if (s->inflight > f->inflight_base_max) {
 			if (!f->stuck) {
@@ -566,15 +633,19 @@ static void regression_detail(const struct gate *g, int i, char *buf, size_t len
 
 	rule_text(v->rules, rules, sizeof(rules));
 	snprintf(buf, len, "%s regressed (%s): p50 x%.3f p99 x%.3f errors %+.4f, "
-		 "p bulk %.2g tail %.2g errors %.2g at alpha %.2g, n %" PRIu64 "/%" PRIu64,
+		 "p bulk %.2g tail %.2g errors %.2g at alpha %.2g, n %" PRIu64 "/%" PRIu64
+		 ", tail over in %u/%u blocks",
 		 g->fn[i].name, rules, v->p50_ratio, v->p99_ratio, v->err_delta, v->mw_p,
-		 v->tail_p, v->err_p, v->alpha, v->n_base, v->n_post);
+		 v->tail_p, v->err_p, v->alpha, v->n_base, v->n_post, g->fn[i].blocks_over,
+		 g->fn[i].blocks);
 }
 
 static void clear_judged(struct gate *g)
 {
-	for (unsigned int i = 0; i < g->nfuncs; i++)
+	for (unsigned int i = 0; i < g->nfuncs; i++) {
 		g->fn[i].judged = false;
+		g->fn[i].set_aside = false;
+	}
 }
 
 /* Interim looks on every function whose post calls reached its next look. */
@@ -596,8 +667,8 @@ static int interim_looks(struct gate *g)
 		g->alpha_spent += a;
 		g->look_alpha = a;
 		f->judged = true;
-		if (stats_compare(&f->base, &f->post, &f->cnt_base, &f->cnt_post, &g->pol, a,
-				  &f->v) == STATS_REGRESSED && first < 0)
+		stats_compare(&f->base, &f->post, &f->cnt_base, &f->cnt_post, &g->pol, a, &f->v);
+		if (tail_persists(f, false) && first < 0)
 			first = (int)i;
 	}
 	return first;
@@ -618,8 +689,8 @@ static int final_look(struct gate *g)
 		f->judged = true;
 		g->alpha_spent += a;
 		g->look_alpha = a;
-		if (stats_compare(&f->base, &f->post, &f->cnt_base, &f->cnt_post, &g->pol, a,
-				  &f->v) == STATS_REGRESSED && first < 0)
+		stats_compare(&f->base, &f->post, &f->cnt_base, &f->cnt_post, &g->pol, a, &f->v);
+		if (tail_persists(f, true) && first < 0)
 			first = (int)i;
 	}
 	return first;
@@ -658,6 +729,20 @@ static void bake_end(struct gate *g, struct gate_out *out, uint64_t now)
 		return;
 	}
 	if (sb < 0 && sp < 0) {
+		int k = -1;
+
+		for (unsigned int i = 0; i < g->nfuncs && k < 0; i++)
+			if (g->fn[i].set_aside)
+				k = (int)i;
+		if (k >= 0) {
+			decide(g, out, now, GATE_COMMITTED, GATE_R_BAKE_OK, GATE_EXIT_COMMITTED,
+			       true, "no regression in %u function(s) at alpha %.2g per function; "
+			       "%s: tail past the threshold in only %u of %u blocks (p99 x%.3f): "
+			       "read as load, not the patch", g->nfuncs,
+			       gate_look_alpha(g->pol.alpha, g->nfuncs, 0), g->fn[k].name,
+			       g->fn[k].blocks_over, g->fn[k].blocks, g->fn[k].v.p99_ratio);
+			return;
+		}
 		decide(g, out, now, GATE_COMMITTED, GATE_R_BAKE_OK, GATE_EXIT_COMMITTED, true,
 		       "no regression in %u function(s) at alpha %.2g per function",
 		       g->nfuncs, gate_look_alpha(g->pol.alpha, g->nfuncs, 0));
@@ -824,6 +909,9 @@ static void enter_bake(struct gate *g, struct gate_out *out, uint64_t now,
 	g->bake_end = now + g->pol.bake_ns;
 	for (unsigned int i = 0; i < g->nfuncs; i++) {
 		hist_reset(&g->fn[i].post);
+		hist_reset(&g->fn[i].block_from);
+		g->fn[i].block_t = now;
+		g->fn[i].blocks = g->fn[i].blocks_over = 0;
 		g->fn[i].cnt_post = (struct stats_counts){ 0 };
 		g->fn[i].calls_post = 0;
 	}

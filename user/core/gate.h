@@ -121,6 +121,22 @@ enum gate_reason {
 #define GATE_MAX_BLOCKERS	16	/* kept per report; the total is counted */
 #define GATE_MAX_ACTIONS	4
 #define GATE_REVERT_ATTEMPTS	3	/* REVERT is retried this often before giving up */
+/*
+ * Load shifts (docs/statistics.md): the bake is cut into blocks of at least
+ * min_samples / GATE_BLOCK_DIV calls and GATE_BLOCK_NS (whole SAMPLES
+ * ticks).  A block is "over" when its calls above the baseline's p99 are
+ * more than chance allows at GATE_BLOCK_P (the tail test's exceedance law
+ * on the block alone).  A verdict whose only rule is the tail's stands
+ * when more than half of the closed blocks are over, and, at an interim
+ * look, once GATE_TAIL_MIN_BLOCKS have closed (a compile-time knob the
+ * detection benchmark varies).
+ */
+#define GATE_BLOCK_DIV		4
+#define GATE_BLOCK_NS		900000000ULL	/* a 1 s tick, with room for jitter */
+#define GATE_BLOCK_P		0.1	/* a block is over: exceedance p-value at most this */
+#ifndef GATE_TAIL_MIN_BLOCKS
+#define GATE_TAIL_MIN_BLOCKS	2
+#endif
 
 /*
  * Taint bits a livepatch sets by itself and that never count against it:
@@ -202,6 +218,8 @@ struct gate_fn_evidence {
 	uint64_t calls_base, calls_post;
 	int64_t inflight, inflight_base_max;
 	bool hung;
+	unsigned int blocks;		/* closed post blocks */
+	unsigned int blocks_over;	/* of which p99 > p99_ratio_max x baseline p99 */
 };
 
 /* One decision: a state change, or a BAKE extension, or a revert retry. */

@@ -114,6 +114,8 @@ static json_object *fn_json(const struct gate_fn_evidence *e)
 	add_u64(o, "calls_post", e->calls_post);
 	add_int(o, "inflight", e->inflight);
 	add_int(o, "inflight_base_max", e->inflight_base_max);
+	add_u64(o, "blocks", e->blocks);
+	add_u64(o, "blocks_over", e->blocks_over);
 	add_bool(o, "hung", e->hung);
 	return o;
 }

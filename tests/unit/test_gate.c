@@ -1275,6 +1275,212 @@ static void test_tail_25pct_within_2000_calls_by_default(void **state)
 	assert_true(caught * 100 >= (unsigned int)runs * 80);
 }
 
+/* ---- load shifts: bursts of contention vs persistent regressions ------- */
+
+/*
+ * One bake second of @n calls of function 0: lognormal(20 us, 0.5) times
+ * @slow for the slowest 3% (q97 and up), and a share @burst of all calls
+ * preempted, i.e. delayed by an exponential of mean 2 ms.
+ */
+static void load_second(struct fx *f, unsigned int n, double slow, double burst)
+{
+	const double q97 = 20000.0 * exp(0.5 * 1.880794);
+
+	for (unsigned int c = 0; c < n; c++) {
+		double x = pg_rng_lognormal(&f->r, 20000.0, 0.5);
+
+		if (x > q97)
+			x *= slow;
+		if (burst > 0.0 && pg_rng_unit(&f->r) < burst)
+			x -= 2e6 * log(pg_rng_unit(&f->r));
+		hist_add(&f->h[0], (uint64_t)llround(x), 1);
+		f->s[0].calls++;
+		f->s[0].exits++;
+	}
+	f->now += SEC;
+	assert_int_equal(fx_samples(f), 0);
+}
+
+/*
+ * A burst of CPU contention in the bake alone (the first second: 10% of
+ * calls preempted) is a tail regression by the plain test -- the cumulative
+ * data fail it at the first look -- but it shows in one block of 60: the
+ * patch is committed, and the record says why.
+ */
+static void test_load_burst_in_bake_not_reverted(void **state)
+{
+	struct fx *f = fx_new(1, GATE_BACKEND_ULP);
+	const struct gate_audit *a;
+
+	(void)state;
+	to_bake(f);
+	load_second(f, 1000, 1.0, 0.10);
+	assert_int_equal(gate_state(f->g), GATE_BAKE);
+	{
+		/* the first look: significant and past p99_ratio_max, set aside */
+		const struct gate_audit *s = gate_snapshot(f->g, f->now);
+
+		assert_true(s->fn[0].judged);
+		assert_int_equal(s->fn[0].v.rules, 0);
+		assert_int_equal(s->fn[0].blocks, 1);
+		assert_int_equal(s->fn[0].blocks_over, 1);
+		assert_true(s->fn[0].v.significant & STATS_RULE_P99);
+		assert_true(s->fn[0].v.p99_ratio > f->pol.p99_ratio_max);
+	}
+	for (int t = 1; t < 60 && gate_state(f->g) == GATE_BAKE; t++)
+		load_second(f, 1000, 1.0, 0.0);
+	assert_int_equal(gate_state(f->g), GATE_COMMITTED);
+	a = f->out.audit;
+	assert_non_null(a);
+	assert_int_equal(a->reason, GATE_R_BAKE_OK);
+	assert_int_equal(a->fn[0].blocks, 60);
+	/* the burst's block, and clean ones by chance (1 in 10) */
+	assert_true(a->fn[0].blocks_over >= 1 && a->fn[0].blocks_over < 30);
+	fx_free(f);
+}
+
+/*
+ * Bursts in 3 seconds of a 10 s bake: over the whole bake the tail is
+ * significant and far past p99_ratio_max, yet shows in a minority of the
+ * blocks: committed, and the record says it was read as load.
+ */
+static void test_load_bursts_set_aside_at_final_look(void **state)
+{
+	struct pg_policy pol;
+	const struct gate_audit *a;
+	struct fx *f;
+
+	(void)state;
+	fx_policy(&pol);
+	pol.bake_ns = 10 * SEC;
+	f = fx_new_opts(1, GATE_BACKEND_ULP, &pol, false);
+	to_bake(f);
+	for (int t = 1; t <= 10 && gate_state(f->g) == GATE_BAKE; t++)
+		load_second(f, 1000, 1.0, t == 5 || t == 7 || t == 9 ? 0.10 : 0.0);
+	assert_int_equal(gate_state(f->g), GATE_COMMITTED);
+	a = f->out.audit;
+	assert_int_equal(a->reason, GATE_R_BAKE_OK);
+	assert_int_equal(a->fn[0].blocks, 10);
+	assert_true(a->fn[0].blocks_over >= 3 && a->fn[0].blocks_over <= 5);
+	assert_true(a->fn[0].v.significant & STATS_RULE_P99);
+	assert_true(a->fn[0].v.p99_ratio > pol.p99_ratio_max);
+	assert_int_equal(a->fn[0].v.rules, 0);
+	assert_int_equal(a->fn[0].v.outcome, STATS_OK);
+	assert_non_null(strstr(a->detail, "read as load"));
+	fx_free(f);
+}
+
+/* A burst two seconds long straddling the first look is not reverted either. */
+static void test_load_burst_at_first_look_not_reverted(void **state)
+{
+	unsigned int committed = 0;
+	const int runs = 50;
+
+	(void)state;
+	for (int k = 0; k < runs; k++) {
+		struct fx *f = fx_new(1, GATE_BACKEND_ULP);
+
+		pg_rng_seed(&f->r, 31000 + k);
+		to_bake(f);
+		load_second(f, 1000, 1.0, 0.0);
+		load_second(f, 1000, 1.0, 0.10);	/* 2 blocks, 1 over: waits */
+		load_second(f, 1000, 1.0, 0.10);	/* 3 blocks, 2 over */
+		for (int t = 3; t < 60 && gate_state(f->g) == GATE_BAKE; t++)
+			load_second(f, 1000, 1.0, 0.0);
+		committed += gate_state(f->g) == GATE_COMMITTED;
+		fx_free(f);
+	}
+	print_message("  2 s burst (10%% of calls +2 ms) at 1-3 s into a 60 s bake: %u of %d "
+		      "committed\n", committed, runs);
+	/*
+	 * Looks at 2000 (1 of 2 blocks over) and 4000 calls (2 of 4): set
+	 * aside.  A clean block is over by chance 1 time in 10 (GATE_BLOCK_P),
+	 * which makes 3 of 4 now and then.
+	 */
+	assert_true(committed * 100 >= (unsigned int)runs * 80);
+}
+
+/*
+ * A persistent tail regression (slowest 3% 1.5x) is present in every
+ * block: reverted by the tail rule alone, at the second look (2 blocks),
+ * with every block over.
+ */
+static void test_persistent_tail_still_reverted(void **state)
+{
+	unsigned int caught = 0, most = 0;
+	const int runs = 100;
+
+	(void)state;
+	for (int k = 0; k < runs; k++) {
+		struct fx *f = fx_new(1, GATE_BACKEND_ULP);
+
+		pg_rng_seed(&f->r, 32000 + k);
+		to_bake(f);
+		for (int t = 0; t < 60 && gate_state(f->g) == GATE_BAKE; t++)
+			load_second(f, 1000, 1.5, 0.0);
+		if (gate_state(f->g) == GATE_REVERTING &&
+		    f->out.audit->reason == GATE_R_REGRESSED) {
+			const struct gate_fn_evidence *e = &f->out.audit->fn[0];
+
+			assert_int_equal(e->v.rules, STATS_RULE_P99);
+			assert_true(2 * e->blocks_over > e->blocks);
+			caught++;
+			most += e->v.n_post <= 2000;
+		}
+		fx_free(f);
+	}
+	print_message("  persistent tail 1.5x: %u of %d reverted, %u within 2000 calls\n",
+		      caught, runs, most);
+	assert_int_equal(caught, runs);
+	assert_true(most * 100 >= (unsigned int)runs * 95);
+}
+
+/*
+ * Every call 1.5x slower is a bulk (p50) regression: reverted at the first
+ * look, on one block, where a tail-only verdict would wait for a second.
+ */
+static void test_p50_regression_reverted_at_first_look(void **state)
+{
+	struct fx *f = fx_new(1, GATE_BACKEND_ULP);
+	const struct gate_fn_evidence *e;
+
+	(void)state;
+	to_bake(f);
+	assert_int_equal(bake_run(f, 1000, 1.5, 0.001, 1), GATE_REVERTING);
+	assert_int_equal(f->out.audit->reason, GATE_R_REGRESSED);
+	e = &f->out.audit->fn[0];
+	assert_true(e->v.rules & STATS_RULE_P50);
+	assert_int_equal(e->looks, 1);
+	assert_int_equal(e->blocks, 1);
+	assert_int_equal(e->v.n_post, 1000);
+	fx_free(f);
+}
+
+/*
+ * A persistent tail regression at a rate so low that the bake closes one
+ * block only: the final look cannot tell it from load, and lets it stand.
+ */
+static void test_tail_final_look_single_block_stands(void **state)
+{
+	struct pg_policy pol;
+	struct fx *f;
+
+	(void)state;
+	fx_policy(&pol);
+	pol.bake_ns = 2 * SEC;
+	pol.hang_timeout_ns = 1 * SEC;
+	f = fx_new_opts(1, GATE_BACKEND_ULP, &pol, false);
+	to_bake(f);
+	f->now += SEC / 2;		/* a short first tick: no block closes */
+	assert_int_equal(fx_samples(f), 0);
+	load_second(f, 3000, 3.0, 0.0);	/* 1.5 s in: one block */
+	load_second(f, 0, 1.0, 0.0);	/* 2.5 s: bake ends, no calls, no new block */
+	assert_int_equal(gate_state(f->g), GATE_REVERTING);
+	assert_int_equal(f->out.audit->fn[0].blocks, 1);
+	assert_int_equal(f->out.audit->fn[0].v.rules, STATS_RULE_P99);
+	fx_free(f);
+}
+
 static void test_exit_codes_match_cli_contract(void **state)
 {
 	(void)state;
@@ -1346,6 +1552,12 @@ int main(void)
 		cmocka_unit_test(test_alpha_spending_bound),
 		cmocka_unit_test(test_false_reverts_over_null_runs),
 		cmocka_unit_test(test_tail_regression_caught_in_bake),
+		cmocka_unit_test(test_load_burst_in_bake_not_reverted),
+		cmocka_unit_test(test_load_burst_at_first_look_not_reverted),
+		cmocka_unit_test(test_load_bursts_set_aside_at_final_look),
+		cmocka_unit_test(test_persistent_tail_still_reverted),
+		cmocka_unit_test(test_p50_regression_reverted_at_first_look),
+		cmocka_unit_test(test_tail_final_look_single_block_stands),
 		cmocka_unit_test(test_tail_25pct_within_2000_calls_by_default),
 		cmocka_unit_test(test_exit_codes_match_cli_contract),
 		cmocka_unit_test(test_names),

@@ -20,6 +20,8 @@ PIDS=()
 
 [ -n "${PG_NO_BUILD:-}" ] || make -s -j2 .output/patchgate >/dev/null || { echo "host-ulp: 0 passed, 1 failed"; exit 1; }
 make -s -C tests/host/ulp OUT="$FX" >/dev/null || { echo "host-ulp: 0 passed, 1 failed"; exit 1; }
+# a private copy: others rebuilding .output/patchgate must not break a run
+cp "$PG" "$WORK/patchgate" && PG=$WORK/patchgate
 
 cleanup() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
@@ -72,12 +74,13 @@ entry_bytes() { # pid addr_hex -> 5 bytes hex
 }
 jfield() { python3 -c 'import json,sys
 for l in sys.stdin:
+    if not l.strip(): continue
     o=json.loads(l)
     if o.get("type")==sys.argv[1]: print(o.get(sys.argv[2])); break' "$1" "$2"; }
 ADDR=0x$(nm "$FX/ulp-target" | awk '$3=="pg_compute" {print $1}')
 patch_mapped() { grep -q "$1" /proc/$2/maps; }
 
-echo "host-ulp: fixtures in $FX, state in $SD"
+echo "ulp: fixtures in $FX, state in $SD"
 
 # ---- basic apply / status / idempotence / revert -----------------------
 start_target basic 4 2 0 || ko "target starts"
@@ -151,6 +154,10 @@ btid=$(tcmd blk block | awk '{print $2}')
 AP=$!; PIDS+=("$AP")
 sleep 0.8
 check "apply waits while tid $btid sits in pg_blockme" kill -0 $AP
+out=$(pg apply --pid $AP "$FX/good.so" --no-gate 2>&1); rc=$?
+check "bad input: the target is patchgate itself -> exit 1 ($out)" [ $rc -eq 1 ] && grep -q "patchgate itself" <<<"$out"
+out=$(pg apply --pid $T "$FX/good.so" --no-gate 2>&1); rc=$?
+check "bad input: target traced by another patchgate -> exit 1 ($out)" [ $rc -eq 1 ]
 t0=$(date +%s%N)
 tcmd blk release >/dev/null
 wait $AP; rc=$?

@@ -936,6 +936,10 @@ unmap:
 		snprintf(res->msg, sizeof(res->msg), "pid %d exited during apply", pid);
 	}
 cleanup:
+	if (err == -ESRCH && res->fail != ULP_FAIL_INPUT) {
+		res->fail = ULP_FAIL_GONE;
+		snprintf(res->msg, sizeof(res->msg), "pid %d exited during apply: nothing applied", pid);
+	}
 	if (err == -ESRCH && j) {
 		/* the process is gone: nothing of ours is left anywhere */
 		j->np = 0;

@@ -28,8 +28,8 @@ int ulp_proc_starttime(int pid, unsigned long long *out)
 	p = strrchr(buf, ')');	/* comm may hold spaces */
 	if (!p)
 		return -EIO;
-	/* after ") " comes field 3; starttime is field 22 */
-	for (int field = 3; field < 22 && p; field++)
+	/* the space before field N is the (N-2)th after ')'; starttime is field 22 */
+	for (int field = 3; field <= 22 && p; field++)
 		p = strchr(p + 1, ' ');
 	if (!p)
 		return -EIO;
@@ -151,7 +151,7 @@ int ulp_journal__open(const char *dir, int pid, bool lock, struct ulp_journal **
 	}
 	snprintf(j->path, sizeof(j->path), "%s/ulp-%d-%llu.json", dir, pid, j->starttime);
 	if (lock) {
-		snprintf(lp, sizeof(lp), "%s/ulp.lock", dir);
+		snprintf(lp, sizeof(lp), "%s/ulp-%d-%llu.lock", dir, pid, j->starttime);
 		j->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (j->lockfd < 0 || flock(j->lockfd, LOCK_EX)) {
 			err = -errno;
@@ -242,8 +242,15 @@ int ulp_journal__save(struct ulp_journal *j)
 	if (slash)
 		*slash = '\0';
 	if (!j->np) {
+		char lp[4300];
+
 		if (unlink(j->path) && errno != ENOENT)
 			return -errno;
+		/* nothing recorded: drop the lock file too (ptrace already keeps
+		 * two patchgates off one process; the lock is a second guard) */
+		snprintf(lp, sizeof(lp), "%.*s.lock", (int)(strlen(j->path) - 5), j->path);
+		if (j->lockfd >= 0)
+			unlink(lp);
 		goto sync_dir;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", j->path);
@@ -279,6 +286,13 @@ void ulp_journal__free(struct ulp_journal *j)
 {
 	if (!j)
 		return;
+	/* nothing recorded for this process: leave no lock file behind */
+	if (j->lockfd >= 0 && access(j->path, F_OK)) {
+		char lp[4300];
+
+		snprintf(lp, sizeof(lp), "%.*s.lock", (int)(strlen(j->path) - 5), j->path);
+		unlink(lp);
+	}
 	for (int i = 0; i < j->np; i++)
 		free(j->p[i].f);
 	free(j->p);

@@ -4,8 +4,8 @@
  * state directory as ulp-PID-STARTTIME.json (so a recycled pid never
  * matches), replaced atomically (write, fsync, rename, fsync dir).  It
  * holds the saved bytes, so status and revert work from a new process and
- * after a crash.  Operations on the ulp backend serialise on
- * STATE_DIR/ulp.lock.
+ * after a crash.  Operations on one process serialise on
+ * STATE_DIR/ulp-PID-STARTTIME.lock (removed with the journal).
  */
 #ifndef PG_BACKEND_ULP_JOURNAL_H
 #define PG_BACKEND_ULP_JOURNAL_H

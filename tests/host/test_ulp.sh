@@ -143,6 +143,14 @@ out=$(pg apply --pid $T "$FX/good.so" --no-gate 2>&1); rc=$?
 if [ $rc -eq 1 ] && grep -q "already traced by pid $TR" <<<"$out" && unchanged; then ok "bad input: another tracer -> exit 1 ($out)"
 else ko "bad input: another tracer (rc=$rc: $out)"; fi
 kill $TR; wait $TR 2>/dev/null
+# a probe on the entry (patchgate watch: an optimised uprobe on the nop5): refused, never shared
+"$PG" watch --pid $T --interval 1 --duration 4 pg_compute >"$WORK/watch.out" 2>&1 &
+W=$!; PIDS+=("$W"); sleep 2
+out=$(pg apply --pid $T "$FX/good.so" --no-gate 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -q "uprobe" <<<"$out"; then ok "bad input: a probe on the entry -> exit 1 ($out)"
+else ko "bad input: a probe on the entry (rc=$rc: $out)"; fi
+wait $W
+check "bad input: the target is unchanged once the probe is gone" unchanged
 check "target still answers after the bad inputs" [ "$(tcmd basic 'check old')" = ok ]
 stop_target basic $T
 

@@ -756,7 +756,8 @@ int ulp_apply(int pid, const char *patch_path, const struct ulp_opts *o, struct 
 		if (memcmp(filebytes, f->old_bytes, sf.size < ULP_JMAX ? sf.size : ULP_JMAX)) {
 			err = fail(res, ULP_FAIL_INPUT, -EBUSY,
 				   "the entry of '%s' in memory differs from %s%s -- a probe, or another live patcher?",
-				   sf.name, objpath, f->old_bytes[0] == 0xcc ? " (int3: a uprobe)" : "");
+				   sf.name, objpath, f->old_bytes[0] == 0xcc ? " (int3: a uprobe)" :
+				   f->old_bytes[0] == 0xe8 ? " (a call over the nop5: an optimised uprobe)" : "");
 			goto cleanup;
 		}
 	}

@@ -106,6 +106,12 @@ out=$(pg status --pid $T)
 check "status after revert: no live patches" grep -q "no live patches" <<<"$out"
 out=$(pg revert --pid $T 2>&1); rc=$?
 check "revert with nothing applied exits 1" [ $rc -eq 1 ]
+out=$(pg apply --pid $T "$FX/multi.so" --no-gate -j); rc=$?
+check "a two-function patch applies, both jumps listed" [ $rc -eq 0 -a "$(grep -o -- '->' <<<"$out" | wc -l)" = 2 ]
+check "two-function patch: every call is new" [ "$(tcmd basic 'check new')" = ok ]
+out=$(pg revert --pid $T "$FX/multi.so" -j); rc=$?
+check "two-function patch: revert by name, every call is old, bytes restored" \
+	[ $rc -eq 0 -a "$(tcmd basic 'check old')" = ok -a "$(entry_bytes $T $ADDR)" = "$orig" ]
 
 # ---- a PIE target: the patch lands next to it, relocations get its bias
 TBIN=ulp-target-pie start_target pie 4 0 0 || ko "PIE target starts"

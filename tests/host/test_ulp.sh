@@ -217,11 +217,17 @@ stop_target blk $T
 start_target kill 4 4 0 || ko "target starts"
 T=$TPID
 # how long an apply and a revert take here, so that kills land across them
-ta=$(date +%s%N); pg apply --pid $T "$FX/good.so" --no-gate >/dev/null 2>&1
-tr=$(date +%s%N); pg revert --pid $T >/dev/null 2>&1
-te=$(date +%s%N)
-DA=$(( (tr - ta) / 1000 )); DR=$(( (te - tr) / 1000 ))	# microseconds
-echo "  one apply takes ${DA} us, one revert ${DR} us (wall, with process start)"
+# (median of 3, microseconds)
+das=() drs=()
+for _ in 1 2 3; do
+	ta=$(date +%s%N); pg apply --pid $T "$FX/good.so" --no-gate >/dev/null 2>&1
+	tr=$(date +%s%N); pg revert --pid $T >/dev/null 2>&1
+	te=$(date +%s%N)
+	das+=($(( (tr - ta) / 1000 ))); drs+=($(( (te - tr) / 1000 )))
+done
+DA=$(printf '%s\n' "${das[@]}" | sort -n | sed -n 2p)
+DR=$(printf '%s\n' "${drs[@]}" | sort -n | sed -n 2p)
+echo "  one apply takes ${DA} us, one revert ${DR} us (wall, with process start; median of 3)"
 bad_trials=0
 declare -A seen=()
 for i in $(seq "$TRIALS"); do

@@ -128,12 +128,14 @@ enum gate_reason {
  * more than chance allows at GATE_BLOCK_P (the tail test's exceedance law
  * on the block alone).  A verdict whose only rule is the tail's stands
  * when more than half of the closed blocks are over, and, at an interim
- * look, once GATE_TAIL_MIN_BLOCKS have closed (a compile-time knob the
- * detection benchmark varies).
+ * look, once GATE_TAIL_MIN_BLOCKS have closed.  GATE_TAIL_MIN_BLOCKS and
+ * GATE_BLOCK_P are compile-time knobs the detection benchmark varies.
  */
 #define GATE_BLOCK_DIV		4
 #define GATE_BLOCK_NS		900000000ULL	/* a 1 s tick, with room for jitter */
+#ifndef GATE_BLOCK_P
 #define GATE_BLOCK_P		0.1	/* a block is over: exceedance p-value at most this */
+#endif
 #ifndef GATE_TAIL_MIN_BLOCKS
 #define GATE_TAIL_MIN_BLOCKS	2
 #endif

@@ -7,7 +7,7 @@ before=$(kernel_state)
 load=$!
 t0=$(date +%s)
 expect_rc 0 "gated apply of pgvm_good commits" $PG apply --klp $M/pgvm_good.ko -j --state-dir $SD \
-	--set min_samples=100 --set max_wait=60s --set dwell=0.5s --set bake=10s --set hang_timeout=5s
+	--set min_samples=100 --set max_wait=60s --set dwell=0.5s --set bake=6s --set hang_timeout=5s
 t1=$(date +%s)
 kill $load; wait $load 2>/dev/null
 check "audit: final phase COMMITTED" test "$(json_field $SD/audit.log decision to)" = COMMITTED

@@ -1,5 +1,5 @@
 # gate, a blocker that never leaves: a cat sleeps in pgvm_block_read for
-# the whole run; with max_wait 5 s the baseline is short, the window never
+# the whole run; with max_wait 3 s the baseline is short, the window never
 # clears, and the gate ABORTS (exit 3) naming it, with nothing applied.
 SD=/tmp/gate54
 insmod $M/pgvm_helper.ko || fail "insmod pgvm_helper"
@@ -8,7 +8,7 @@ helper=$!
 check "helper sleeps in pgvm_block_read" wait_for 10 grep -q pgvm_block_read /proc/$helper/stack
 before=$(kernel_state)
 expect_rc 3 "gated apply aborts" $PG apply --klp $M/pgvm_blocking.ko -j --state-dir $SD \
-	--set min_samples=100 --set max_wait=5s --set dwell=0.5s --set bake=10s
+	--set min_samples=100 --set max_wait=3s --set dwell=0.5s --set bake=10s
 check "audit: final phase ABORTED" test "$(json_field $SD/audit.log decision to)" = ABORTED
 check "audit: the blocker is named" sh -c "tail -n1 $SD/audit.log | grep -q '\"tid\":$helper,\"comm\":\"cat\",\"func\":\"pgvm_block_read\"'"
 check "output names the blocker" grep -q "\"tid\":$helper," /tmp/last

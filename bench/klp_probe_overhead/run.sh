@@ -6,7 +6,8 @@
 #   fentry-empty     empty fentry + fexit (the floor)
 #   fentry-patchgate patchgate watch --kernel's fentry/fexit
 #   kprobe-*         the same with kprobe/kretprobe (PATCHGATE_KPROBE=1)
-# ratio_to_empty = (patchgate - none) / (empty - none).
+# ratio_to_empty = (patchgate - none) / (empty - none).  Modes interleave
+# over 7 rounds; each takes its best round (the host is shared).
 # Residency: one iter/task scan, idle guest and with 1000 more tasks.
 # Writes bench/results/klp_probe_overhead.csv and klp_residency.csv.  Needs root.
 set -euo pipefail

@@ -20,6 +20,12 @@ die() { echo "vm: error: $*" >&2; echo "vm: 0 passed, 1 failed"; exit 1; }
 log() { echo "vm: $*"; }
 
 mkdir -p "$CACHE" "$OUT"
+# one guest at a time: runs share .output/vm (modules, initramfs, console log)
+exec 9>"$OUT/.lock"
+if ! flock -n 9; then
+	log "another VM run holds $OUT/.lock; waiting"
+	flock 9
+fi
 
 # ---- kernel: the version linux-image-cloud-amd64 depends on --------------
 kver=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null \

@@ -6,17 +6,21 @@
 SD=/tmp/gate55
 insmod $M/pgvm_helper.ko || fail "insmod pgvm_helper"
 before=$(kernel_state)
-(while :; do echo 1 >/proc/pgvm_block; done) &
+rm -f /tmp/stop55 /tmp/stopped55
+(while [ ! -e /tmp/stop55 ]; do echo 1 >/proc/pgvm_block; done) &
 writer=$!
-(while :; do cat /proc/pgvm_block >/dev/null; done) &
+(while [ ! -e /tmp/stop55 ]; do cat /proc/pgvm_block >/dev/null; done; touch /tmp/stopped55) &
 reader=$!
 $PG apply --klp $M/pgvm_blocking_late.ko -j --state-dir $SD \
 	--set min_samples=100 --set max_wait=60s --set dwell=0.5s --set bake=10s \
 	--set transition_timeout=3s >/tmp/g55.out 2>&1 &
 gate=$!
 check "baseline done" wait_for 60 grep -qs '"to":"WAIT_WINDOW"' /tmp/g55.out
-kill -9 $reader; kill -9 $writer
-echo 1 >/proc/pgvm_block	# the reader's last cat, if asleep
+# stop the loads: the writer first, then wake the reader's last cat
+touch /tmp/stop55
+wait $writer
+while [ ! -e /tmp/stopped55 ]; do echo 1 >/proc/pgvm_block; sleep 0.1; done
+wait $reader
 check "window judged clear" wait_for 30 grep -q '"to":"APPLYING"' /tmp/g55.out
 cat /proc/pgvm_block >/tmp/late.out &
 late=$!
@@ -30,7 +34,9 @@ check "audit: final phase REVERTED" test "$(json_field $SD/audit.log decision to
 check "audit: reversed on transition_timeout" grep -q '"reason":"transition_timeout"' $SD/audit.log
 named() { grep '"reason":"transition_timeout"' $SD/audit.log | grep -qF "cat[$late/$late] in pgvm_block_read"; }
 check "audit: the straggler is named (tid $late)" named
-check "output names the straggler" grep -q "\"tid\":$late," /tmp/g55.out
+strag() { grep '"reason":"transition_timeout"' $1 | grep -q "\"blockers\":\[{\"pid\":$late,\"tid\":$late,\"comm\":\"cat\",\"func\":\"pgvm_block_read\""; }
+check "audit: the straggler is in the blockers" strag $SD/audit.log
+check "-j output: the straggler is in the blockers" strag /tmp/g55.out
 check "module unloaded" sh -c '! grep -q "^pgvm_blocking_late " /proc/modules'
 check "kernel state as before" test "$(kernel_state)" = "$before"
 check "straggler still asleep in the old code" grep -q pgvm_block_read /proc/$late/stack

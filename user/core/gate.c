@@ -32,7 +32,6 @@ struct gate_fn {
 
 	/* post blocks (BAKE): is a tail regression present over time? */
 	struct pg_hist block_from;	/* post at the last block boundary */
-	struct pg_hist scratch;		/* the block being closed */
 	uint64_t block_t;		/* time of the last block boundary */
 	unsigned int blocks;		/* closed blocks */
 	unsigned int blocks_over;	/* ... whose p99 is past p99_ratio_max x baseline p99 */
@@ -495,21 +494,23 @@ static void take_baseline(struct gate *g, const struct gate_obs *o)
  */
 static void close_block(const struct gate *g, struct gate_fn *f, uint64_t now)
 {
-	uint64_t need = g->pol.min_samples / GATE_BLOCK_DIV, nb, m, k;
-	double thr;
+	uint64_t need = g->pol.min_samples / GATE_BLOCK_DIV, nb, n, m, k;
+	double thr, above;
 
 	if (hist_count(&f->post) < hist_count(&f->block_from) + (need ? need : 1) ||
 	    now - f->block_t < GATE_BLOCK_NS)
 		return;
 	f->block_t = now;
-	hist_diff(&f->scratch, &f->post, &f->block_from);
-	f->block_from = f->post;
-	f->blocks++;
 	nb = hist_count(&f->base);
 	thr = hist_quantile(&f->base, 0.99);
 	m = (uint64_t)llround(hist_count_above(&f->base, thr));
-	k = (uint64_t)llround(hist_count_above(&f->scratch, thr));
-	if (nb && stats_exceed_sf(nb, hist_count(&f->scratch), m ? m : 1, k) <= GATE_BLOCK_P)
+	/* the block is the difference of two cumulative snapshots */
+	n = hist_count(&f->post) - hist_count(&f->block_from);
+	above = hist_count_above(&f->post, thr) - hist_count_above(&f->block_from, thr);
+	k = above > 0.0 ? (uint64_t)llround(above) : 0;
+	f->block_from = f->post;
+	f->blocks++;
+	if (nb && stats_exceed_sf(nb, n, m ? m : 1, k) <= GATE_BLOCK_P)
 		f->blocks_over++;
 }
 

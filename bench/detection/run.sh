@@ -46,6 +46,15 @@ echo "-- harmless patch under contention bursts (rate/s, share of calls, mean de
 for b in $BURSTS; do
 	"$BIN" --rates 1000 --runs 0 --null-runs "$RUNS_NULL" --burst "$b" --csv "$OUT"
 done
+# The host tests' false-revert check in simulation: 50 us median, 4000 calls/s,
+# 200 ms ticks, min_samples 300, bake 2 s.
+LIVE=(--median 50000 --rates 4000 --tick-ms 200 --set min_samples=300 --set bake=2s
+	--set dwell=0.4s --set hang_timeout=2s --set max_wait=20s)
+echo "-- the host tests' policy (min_samples 300, bake 2 s) at 4000 calls/s, 200 ms ticks"
+for b in $BURSTS; do
+	"$BIN" "${LIVE[@]}" --runs 0 --null-runs "$RUNS_NULL" --burst "$b" --csv "$OUT"
+done
+"$BIN" "${LIVE[@]}" --shifts 1.25,1.5 --runs "$RUNS" --null-runs "$RUNS_NULL" --csv "$OUT"
 for m in 4 6; do
 	echo "-- variant: tail-only verdicts wait for $m blocks (not the default)"
 	${CC:-cc} -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -DGATE_TAIL_MIN_BLOCKS=$m \

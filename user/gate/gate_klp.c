@@ -24,6 +24,9 @@ struct gr_klp {
 	struct klp_info *info;
 	struct kwatch *w;
 	struct kresid *kr;
+	struct kresid *kr_new;	/* the patch module's own functions, for hangs */
+	char new_names[PG_MAX_FUNCS][sizeof(((struct kresid_target *)0)->name)];
+	bool new_tried;
 	struct pg_resident *res;
 	struct pg_hist hist[PG_MAX_FUNCS];
 	int err_modes[PG_MAX_FUNCS];
@@ -303,11 +306,86 @@ static int klp_taint(struct gr *g, uint64_t *mask, unsigned int *new_warns)
 	return 0;
 }
 
+/*
+ * The patch module's own functions, from /proc/kallsyms ("t"/"T" symbols
+ * tagged [@mod]), into @t (at most @max), each with its sympos: the N-th
+ * of its name (a module may list a name twice).  Returns the count or -errno.
+ */
+static int new_code_targets(const char *mod, struct kresid_target *t, int max)
+{
+	char line[512], name[128], owner[64], type;
+	unsigned long long addr;
+	FILE *f = fopen("/proc/kallsyms", "re");
+	int n = 0;
+
+	if (!f)
+		return -errno;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		unsigned long pos = 1;
+
+		if (sscanf(line, "%llx %c %127s [%63[^]]]", &addr, &type, name, owner) != 4 ||
+		    (type != 't' && type != 'T') || strcmp(owner, mod))
+			continue;
+		for (int i = 0; i < n; i++)
+			pos += !strcmp(t[i].name, name);
+		memset(&t[n], 0, sizeof(t[n]));
+		t[n].sympos = pos;
+		snprintf(t[n].name, sizeof(t[n].name), "%s", name);
+		snprintf(t[n].module, sizeof(t[n].module), "%s", mod);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * Tasks stuck in the patched code.  After the transition a call into a
+ * replaced function runs the patch module's function, whose frame (not the
+ * old function's) is on the stack: scan for the module's functions, opened
+ * at the first call.  Falls back to the old functions' scan when the
+ * module's symbols cannot be read.
+ */
 static int klp_stuck(struct gr *g, struct gate_blocker *b, unsigned int *total)
 {
+	struct gr_klp *k = K(g);
+	struct kresid_target t[PG_MAX_FUNCS];
+	char err[512];
+	uint64_t tasks = 0;
 	bool clear;
+	int n;
 
-	return klp_window(g, &clear, b, total);
+	if (!k->new_tried) {
+		k->new_tried = true;
+		n = new_code_targets(k->info->name, t, PG_MAX_FUNCS);
+		if (n > 0)
+			k->kr_new = kresid__open(t, n, err, sizeof(err));
+		else
+			snprintf(err, sizeof(err), "no functions of %s in /proc/kallsyms%s%s",
+				 k->info->name, n < 0 ? ": " : "", n < 0 ? strerror(-n) : "");
+		if (!k->kr_new)
+			pg_warn(g->cli, "cannot watch the patch's own functions (%s); "
+				"looking for the replaced ones instead", err);
+		for (int i = 0; k->kr_new && i < n; i++)
+			memcpy(k->new_names[i], t[i].name, sizeof(k->new_names[i]));
+	}
+	if (!k->kr_new)
+		return klp_window(g, &clear, b, total);
+	n = kresid__scan(k->kr_new, k->res, KLP_MAX_RES, &tasks);
+	if (n < 0) {
+		pg_err(g->cli, PG_EXIT_SYSTEM, "residency scan: %s", strerror(-n));
+		return n;
+	}
+	*total = (unsigned int)n;
+	for (int i = 0; i < n && i < GATE_MAX_BLOCKERS; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].pid = (int32_t)k->res[i].pid;
+		b[i].tid = (int32_t)k->res[i].tid;
+		snprintf(b[i].comm, sizeof(b[i].comm), "%.*s", PG_COMM_LEN, k->res[i].comm);
+		snprintf(b[i].func, sizeof(b[i].func), "%s",
+			 k->new_names[k->res[i].func % PG_MAX_FUNCS]);
+		snprintf(b[i].state, sizeof(b[i].state), "%s", kresid_state_str(k->res[i].state));
+	}
+	return 0;
 }
 
 static void klp_cleanup(struct gr *g)
@@ -318,6 +396,7 @@ static void klp_cleanup(struct gr *g)
 		return;
 	kwatch__free(k->w);
 	kresid__free(k->kr);
+	kresid__free(k->kr_new);
 	klp_info__free(k->info);
 	free(k->res);
 	free(k);

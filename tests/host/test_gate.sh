@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 P=$EX/demo-patches
 # short but honest policy for tests: real statistics, smaller numbers
-POL=(--set min_samples=500 --set bake=4s --set hang_timeout=2s --set dwell=0.6s --set max_wait=20s)
+POL=(--set min_samples=2000 --set bake=4s --set hang_timeout=2s --set dwell=0.6s --set max_wait=20s)
 
 # svc NAME ARGS... : start demo-service under load with a status file; sets SVC, ST
 svc() {
@@ -32,8 +32,8 @@ check "good: exit 0" [ $rc -eq 0 ]
 check "good: audit ends COMMITTED" [ "$(last_phase $S1)" = COMMITTED ]
 check "good: negative inputs now rejected" grows rejected
 check "good: the bug no longer answers" bash -c "a=\$(python3 -c \"import json;print(json.load(open('$ST'))['bug'])\"); sleep 0.5; b=\$(python3 -c \"import json;print(json.load(open('$ST'))['bug'])\"); [ \$a = \$b ]"
-"$PG" status --pid $SVC --state-dir $S1 -j >$TMP/good.status 2>&1
-check "good: status shows the patch applied" grep -q '"applied"' $TMP/good.status
+"$PG" status --pid $SVC --state-dir $S1 -j >$TMP/good.pgstatus 2>&1
+check "good: status shows the patch applied" grep -q '"applied"' $TMP/good.pgstatus
 "$PG" revert --pid $SVC --state-dir $S1 >/dev/null 2>&1
 check "good: after revert the old behaviour is back" grows bug
 stop_svc
@@ -134,7 +134,7 @@ echo "-- false-revert check: a harmless patch 20 times in a row"
 S9=$TMP/s9; svc same
 reverted=0 committed=0
 for i in $(seq 20); do
-	"$PG" apply --pid $SVC $P/same.so --state-dir $S9 --set min_samples=300 --set bake=2s \
+	"$PG" apply --pid $SVC $P/same.so --state-dir $S9 --set min_samples=2000 --set bake=3s \
 		--set hang_timeout=2s --set dwell=0.4s --set max_wait=20s >$TMP/same.$i.out 2>&1; rc=$?
 	[ $rc -eq 0 ] && committed=$((committed + 1))
 	[ $rc -eq 2 ] && { reverted=$((reverted + 1)); tail -3 $TMP/same.$i.out; }

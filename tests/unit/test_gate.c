@@ -629,6 +629,40 @@ static void test_hung_calls_revert(void **state)
 	fx_free(f);
 }
 
+/*
+ * Calls in flight at no more than the baseline's concurrency, but none
+ * returning for hang_timeout: every thread that used to pass through is
+ * now stuck (on a busy host the baseline saw all of them inside at once).
+ */
+static void test_stalled_at_baseline_level_is_a_hang(void **state)
+{
+	struct fx *f = fx_new(1, GATE_BACKEND_ULP);
+
+	(void)state;
+	to_baseline(f);
+	f->s[0].inflight = 4;
+	fx_calls(f, 0, 2000, 20000.0, 0.5, 1.0, 0.001);
+	f->now += SEC;
+	assert_int_equal(fx_samples(f), 0);
+	assert_int_equal(fx_window(f, true, 0, NULL), 0);
+	f->now += SEC;
+	assert_int_equal(fx_window(f, true, 0, NULL), 0);
+	assert_int_equal(fx_applied(f, 0, false), 0);
+	fx_bump(f);
+	fx_calls(f, 0, 100, 20000.0, 0.5, 1.0, 0.001);
+	f->now += SEC;
+	assert_int_equal(fx_samples(f), 0);
+	for (int t = 0; t < 8 && gate_state(f->g) == GATE_BAKE; t++) {
+		f->s[0].inflight = 4;	/* all four threads inside; no call returns */
+		f->s[0].calls += 1;
+		f->now += SEC;
+		assert_int_equal(fx_samples(f), 0);
+	}
+	expect_decision(f, GATE_BAKE, GATE_REVERTING, GATE_R_HUNG);
+	assert_true(f->out.audit->fn[0].hung);
+	fx_free(f);
+}
+
 /* Busy but returning, at the baseline's concurrency: no hang. */
 static void test_inflight_at_baseline_level_is_not_a_hang(void **state)
 {
@@ -1529,6 +1563,7 @@ int main(void)
 		cmocka_unit_test(test_erroring_patch_reverts),
 		cmocka_unit_test(test_hung_calls_revert),
 		cmocka_unit_test(test_inflight_at_baseline_level_is_not_a_hang),
+		cmocka_unit_test(test_stalled_at_baseline_level_is_a_hang),
 		cmocka_unit_test(test_growing_inflight_is_a_hang),
 		cmocka_unit_test(test_target_died_after_apply),
 		cmocka_unit_test(test_target_died_before_apply),

@@ -547,14 +547,24 @@ static void take_post(struct gate *g, const struct gate_obs *o, uint64_t now)
 	for (unsigned int i = 0; i < g->nfuncs; i++) {
 		const struct gate_fn_sample *s = &o->samples.fn[i];
 		struct gate_fn *f = &g->fn[i];
+		uint64_t prev_exits = f->cnt_post.exits;
+		bool above, stalled;
 
 		f->post = *s->hist;
 		f->cnt_post.exits = s->exits;
 		f->cnt_post.errors = s->errors;
 		f->calls_post = s->calls;
 		close_block(g, f, now);
-		/* hang bookkeeping: a streak above the baseline's in-flight maximum */
-		if (s->inflight > f->inflight_base_max) {
+		/*
+		 * hang bookkeeping: a streak above the baseline's in-flight maximum,
+		 * or of calls in flight with none returning at all, when no baseline
+		 * call took as long as hang_timeout (on a busy host the baseline's
+		 * maximum can already equal the number of threads that then hang)
+		 */
+		above = s->inflight > f->inflight_base_max;
+		stalled = s->inflight > 0 && s->exits == prev_exits &&
+			  hist_max(&f->base) < g->pol.hang_timeout_ns;
+		if (above || stalled) {
 			if (!f->stuck) {
 				f->stuck = true;
 				f->stuck_since = now;
@@ -590,9 +600,10 @@ static bool baseline_ready(const struct gate *g)
 }
 
 /*
- * Calls stop returning: in-flight above the baseline's maximum for
- * hang_timeout, and either no call returned in that time or in-flight only
- * grew.  Returns the first hung function or -1.
+ * Calls stop returning: in-flight above the baseline's maximum (or calls
+ * in flight and none returning, see take_post) for hang_timeout, and
+ * either no call returned in that time or in-flight only grew.  Returns
+ * the first hung function or -1.
  */
 static int find_hung(struct gate *g, uint64_t now)
 {

@@ -3,7 +3,7 @@
 # a "functions" array.  Checks a --dry-run of its own (ABORTED/dry_run,
 # exit 0, nothing loaded) and the logs of the 5x-gate scenarios run before
 # it in this boot; a corrupted line must be rejected.
-SD=/tmp/gate56
+SD=/tmp/gate59
 before=$(kernel_state)
 (while :; do cat /proc/cmdline >/dev/null; done) &
 load=$!

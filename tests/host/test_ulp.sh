@@ -125,7 +125,7 @@ stop_target pie $TPID
 
 # ---- bad input: exit 1, target unchanged -------------------------------
 unchanged() { [ "$(entry_bytes $T $ADDR)" = "$orig" ] && ! grep -q "ulp-tests/.*\.so" /proc/$T/maps &&
-	[ -z "$(ls "$SD"/ulp-$T-* 2>/dev/null)" ] && kill -0 $T; }
+	[ -z "$(ls "$SD"/ulp-$T-*.json 2>/dev/null)" ] && kill -0 $T; }
 bad() { # name expected-regex patch
 	local out rc
 	out=$(pg apply --pid $T "$FX/$3" --no-gate 2>&1); rc=$?
@@ -182,7 +182,7 @@ btid=$(tcmd blk block | awk '{print $2}')
 out=$(pg apply --pid $T "$FX/block.so" --no-gate --max-wait 1 -j); rc=$?
 check "a blocker that never leaves: exit 3" [ $rc -eq 3 ]
 check "exit 3 names the blocking tid $btid" grep -q "\"tid\":$btid," <<<"$out"
-check "nothing left applied after exit 3" [ -z "$(ls "$SD"/ulp-$T-* 2>/dev/null)" ] 
+check "nothing left applied after exit 3" [ -z "$(ls "$SD"/ulp-$T-*.json 2>/dev/null)" ] 
 check "nothing left mapped after exit 3" not patch_mapped block.so $T
 tcmd blk release >/dev/null
 
@@ -210,7 +210,7 @@ sleep 0.5
 kill -9 $T
 wait $AP; rc=$?
 check "target exiting during apply: exit 1 ($(tr '\n' ' ' <"$WORK/exit.out"))" [ $rc -eq 1 ] && grep -q "exited" "$WORK/exit.out"
-check "no journal left claiming the patch" [ -z "$(ls "$SD"/ulp-$T-* 2>/dev/null)" ]
+check "no journal left claiming the patch" [ -z "$(ls "$SD"/ulp-$T-*.json 2>/dev/null)" ]
 stop_target blk $T
 
 # ---- SIGKILL of patchgate at random moments ----------------------------
@@ -231,7 +231,7 @@ echo "  one apply takes ${DA} us, one revert ${DR} us (wall, with process start;
 bad_trials=0
 declare -A seen=()
 for i in $(seq "$TRIALS"); do
-	if [ -z "$(ls "$SD"/ulp-$T-* 2>/dev/null)" ]; then op=apply; else op=revert; fi
+	if [ -z "$(ls "$SD"/ulp-$T-*.json 2>/dev/null)" ]; then op=apply; else op=revert; fi
 	# patchgate itself, not a subshell, must get the SIGKILL
 	if [ $op = apply ]; then "$PG" apply --state-dir "$SD" --pid $T "$FX/good.so" --no-gate >/dev/null 2>&1 &
 	else "$PG" revert --state-dir "$SD" --pid $T >/dev/null 2>&1 & fi
@@ -255,10 +255,10 @@ for i in $(seq "$TRIALS"); do
 		ko "trial $i ($op): status '$st' but calls are not all $want: $r"; bad_trials=$((bad_trials + 1))
 	fi
 	# finish the job in the direction of the interrupted operation
-	if [ $op = apply ]; then pg apply --pid $T "$FX/good.so" --no-gate >/dev/null 2>&1 || { ko "trial $i: apply to finish failed"; bad_trials=$((bad_trials + 1)); }
+	if [ $op = apply ]; then fo=$(pg apply --pid $T "$FX/good.so" --no-gate 2>&1) || { ko "trial $i: apply to finish failed: $fo"; bad_trials=$((bad_trials + 1)); }
 		[ "$(tcmd kill 'check new')" = ok ] || { ko "trial $i: not new after finishing apply"; bad_trials=$((bad_trials + 1)); }
 	else
-		if [ -n "$(ls "$SD"/ulp-$T-* 2>/dev/null)" ]; then pg revert --pid $T >/dev/null 2>&1 || { ko "trial $i: revert to finish failed"; bad_trials=$((bad_trials + 1)); }; fi
+		if [ -n "$(ls "$SD"/ulp-$T-*.json 2>/dev/null)" ]; then fo=$(pg revert --pid $T 2>&1) || { ko "trial $i: revert to finish failed: $fo"; bad_trials=$((bad_trials + 1)); }; fi
 		[ "$(tcmd kill 'check old')" = ok ] || { ko "trial $i: not old after finishing revert"; bad_trials=$((bad_trials + 1)); }
 	fi
 	[ $bad_trials -gt 5 ] && break

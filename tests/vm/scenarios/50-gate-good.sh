@@ -1,5 +1,8 @@
 # gate, good patch: baseline under load, clear window, apply, bake,
-# COMMITTED (exit 0); the patch stays in and userspace sees it.
+# COMMITTED (exit 0); the patch stays in and userspace sees it.  Latency
+# limits are wide: in a TCG guest on a shared host, the guest's clock also
+# times the host's load (p50 x1.17 seen between baseline and bake for a
+# patch that does the same work); the slow patch is x100+.
 SD=/tmp/gate50
 orig=$(cat /proc/cmdline)
 before=$(kernel_state)
@@ -7,7 +10,8 @@ before=$(kernel_state)
 load=$!
 t0=$(date +%s)
 expect_rc 0 "gated apply of pgvm_good commits" $PG apply --klp $M/pgvm_good.ko -j --state-dir $SD \
-	--set min_samples=100 --set max_wait=60s --set dwell=0.5s --set bake=6s --set hang_timeout=5s
+	--set min_samples=100 --set max_wait=60s --set dwell=0.5s --set bake=6s --set hang_timeout=5s \
+	--set p50_ratio_max=1.5 --set p99_ratio_max=3
 t1=$(date +%s)
 kill $load; wait $load 2>/dev/null
 check "audit: final phase COMMITTED" test "$(json_field $SD/audit.log decision to)" = COMMITTED

@@ -34,6 +34,7 @@ check "good: negative inputs now rejected" grows rejected
 check "good: the bug no longer answers" bash -c "a=\$(python3 -c \"import json;print(json.load(open('$ST'))['bug'])\"); sleep 0.5; b=\$(python3 -c \"import json;print(json.load(open('$ST'))['bug'])\"); [ \$a = \$b ]"
 "$PG" status --pid $SVC --state-dir $S1 -j >$TMP/good.pgstatus 2>&1
 check "good: status shows the patch applied" grep -q '"applied"' $TMP/good.pgstatus
+check "good: status shows the gate's phase" grep -q '"type":"gate".*"phase":"COMMITTED"' $TMP/good.pgstatus
 "$PG" revert --pid $SVC --state-dir $S1 >/dev/null 2>&1
 check "good: after revert the old behaviour is back" grows bug
 stop_svc

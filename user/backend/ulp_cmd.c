@@ -2,6 +2,7 @@
 /* CLI wrappers of the ulp backend: apply --no-gate, revert, status for --pid. */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,51 @@ int ulp_revert_main(struct pg_cli *cli, const struct pg_revert_opts *o)
 	return PG_EXIT_OK;
 }
 
+/*
+ * The gate's phase for @pid, from <state-dir>/gate-<pid>.json (written by
+ * user/gate/gate_run.c at every decision): the current phase of a gated
+ * apply in progress, or how the last one ended.
+ */
+static void status_gate(struct pg_cli *cli, int pid)
+{
+	char path[4200];
+	json_object *o, *v;
+	const char *patch = "", *to = "", *reason = "";
+	int64_t wall = 0;
+
+	snprintf(path, sizeof(path), "%s/gate-%d.json", state_dir(cli), pid);
+	o = json_object_from_file(path);
+	if (!o)
+		return;
+	if (json_object_object_get_ex(o, "patch", &v))
+		patch = json_object_get_string(v);
+	if (json_object_object_get_ex(o, "to", &v))
+		to = json_object_get_string(v);
+	if (json_object_object_get_ex(o, "reason", &v))
+		reason = json_object_get_string(v);
+	if (json_object_object_get_ex(o, "wall_time", &v))
+		wall = json_object_get_int64(v);
+	if (cli->json) {
+		json_object *r = pg_json_record("gate");
+
+		json_object_object_add(r, "pid", json_object_new_int(pid));
+		json_object_object_add(r, "patch", json_object_new_string(patch));
+		json_object_object_add(r, "phase", json_object_new_string(to));
+		json_object_object_add(r, "reason", json_object_new_string(reason));
+		json_object_object_add(r, "updated", json_object_new_int64(wall));
+		pg_json_emit(r);
+	} else {
+		char when[64] = "";
+		time_t t = (time_t)wall;
+		struct tm tm;
+
+		if (t && localtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		pg_info(cli, "pid %d: gate for %s: phase %s (%s) at %s", pid, patch, to, reason, when);
+	}
+	json_object_put(o);
+}
+
 static int status_one(struct pg_cli *cli, int pid, bool quiet_empty)
 {
 	struct ulp_opts uo = { .state_dir = state_dir(cli) };
@@ -198,6 +244,7 @@ static int status_one(struct pg_cli *cli, int pid, bool quiet_empty)
 				" (someone else wrote there)");
 	}
 	free(v);
+	status_gate(cli, pid);
 	return PG_EXIT_OK;
 }
 
@@ -214,12 +261,26 @@ int ulp_status_main(struct pg_cli *cli, const struct pg_status_opts *o)
 		pg_info(cli, "no live patches (no %s)", dir);
 		return PG_EXIT_OK;
 	}
-	while ((de = readdir(d))) {
-		int pid;
-		unsigned long long st;
+	int listed[1024], nlisted = 0;
 
-		if (sscanf(de->d_name, "ulp-%d-%llu.json", &pid, &st) != 2)
-			continue;
+	while ((de = readdir(d))) {
+		int pid, end = 0;
+		unsigned long long st;
+		bool seen = false;
+
+		/* journals ulp-PID-START.json, and gates in progress (gate-PID.json) */
+		if (sscanf(de->d_name, "ulp-%d-%llu.json%n", &pid, &st, &end) != 2 || !end ||
+		    de->d_name[end]) {
+			end = 0;
+			if (sscanf(de->d_name, "gate-%d.json%n", &pid, &end) != 1 || !end || de->d_name[end])
+				continue;
+		}
+		for (int i = 0; i < nlisted; i++)
+			seen |= listed[i] == pid;
+		if (seen || kill(pid, 0))
+			continue;	/* listed already, or a process gone since */
+		if (nlisted < 1024)
+			listed[nlisted++] = pid;
 		status_one(cli, pid, true);
 	}
 	closedir(d);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
+#include <unistd.h>
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "ui/output.h"
@@ -64,6 +65,11 @@ int cmd_status(struct pg_cli *cli, int argc, char **argv)
 	}
 	struct pg_status_opts o = { .pid = pid, .kernel = kernel };
 
-	/* with neither flag: processes known to the journal, then the kernel */
-	return kernel ? klp_status_main(cli, &o) : ulp_status_main(cli, &o);
+	/* with neither flag: processes known to the journal, then the kernel's patches */
+	if (kernel)
+		return klp_status_main(cli, &o);
+	r = ulp_status_main(cli, &o);
+	if (r || pid || access("/sys/kernel/livepatch", F_OK))
+		return r;
+	return klp_status_main(cli, &o);
 }

@@ -13,6 +13,7 @@ best() { sort -n | head -n1; }
 # one MODE -> ns per call of $CALLS getppid()s with MODE attached
 one() {
 	tp=
+	: >/tmp/b.out
 	case $1 in
 	none) ;;
 	fentry-empty) $PG watch --kernel --empty-probes -j -i 100 $FN >/tmp/b.out 2>&1 & tp=$! ;;

@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "observe/kwatch_bpf.h"
+#include "observe/pgmaps.h"
 #include "kwatch.skel.h"
 
 struct kwatch {
@@ -20,7 +21,7 @@ struct kwatch {
 	int nfuncs;
 	enum kwatch_probe probe;
 	int ncpus;
-	void *buf;		/* per-CPU read buffer, sized for the largest value */
+	struct pg_maps maps;	/* the shared counter maps, read by observe/pgmaps.c */
 };
 
 static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -52,7 +53,7 @@ void kwatch__free(struct kwatch *w)
 	if (!w)
 		return;
 	kwatch_detach(w);
-	free(w->buf);
+	pgmaps_fini(&w->maps);
 	free(w);
 }
 
@@ -163,7 +164,7 @@ static int kwatch_try(struct kwatch *w, const struct kwatch_opts *o, enum kwatch
 				snprintf(sym, sizeof(sym), "%s", f->name);
 			else
 				snprintf(sym, sizeof(sym), "%s:%s", f->module, f->name);
-			for (int k = 0; k < 2; k++) {
+			for (int k = 1; k >= 0; k--) {	/* exit first: see uwatch__attach_func */
 				ko.retprobe = k == 1;
 				w->links[w->nlinks] = bpf_program__attach_kprobe_opts(k ? px : pe, sym, &ko);
 				if (!w->links[w->nlinks]) {
@@ -177,7 +178,7 @@ static int kwatch_try(struct kwatch *w, const struct kwatch_opts *o, enum kwatch
 		} else if (i == 0) {
 			LIBBPF_OPTS(bpf_trace_opts, to, .cookie = 0);
 
-			for (int k = 0; k < 2; k++) {
+			for (int k = 1; k >= 0; k--) {	/* exit first: see uwatch__attach_func */
 				w->links[w->nlinks] = bpf_program__attach_trace_opts(k ? px : pe, &to);
 				if (!w->links[w->nlinks]) {
 					e = -errno;
@@ -195,7 +196,7 @@ static int kwatch_try(struct kwatch *w, const struct kwatch_opts *o, enum kwatch
 				snprintf(err, errlen, "no BTF for %s", f->name);
 				goto cleanup;
 			}
-			for (int k = 0; k < 2; k++) {
+			for (int k = 1; k >= 0; k--) {	/* exit first: see uwatch__attach_func */
 				e = kwatch_clone(w, k ? px : pe, k ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY,
 						 id, (__u64)i, 2 * i + k);
 				if (e) {
@@ -207,6 +208,11 @@ static int kwatch_try(struct kwatch *w, const struct kwatch_opts *o, enum kwatch
 		}
 	}
 	w->probe = kind;
+	w->maps.stats = w->skel->maps.stats;
+	w->maps.hists = w->skel->maps.hists;
+	w->maps.inflight = w->skel->maps.inflight;
+	w->maps.generation = &w->skel->bss->generation;
+	w->maps.nfuncs = w->nfuncs;
 cleanup:
 	btf__free(btf);
 	if (e)
@@ -259,18 +265,12 @@ struct kwatch *kwatch__open(const struct kwatch_opts *o, char *err, size_t errle
 		return NULL;
 	}
 	w->nfuncs = o->nfuncs;
-	w->ncpus = libbpf_num_possible_cpus();
-	if (w->ncpus <= 0) {
-		e = w->ncpus ? w->ncpus : -EINVAL;
-		snprintf(err, errlen, "cannot count possible CPUs: %s", strerror(-e));
+	e = pgmaps_init(&w->maps);
+	if (e) {
+		snprintf(err, errlen, "cannot set up the map reader: %s", strerror(-e));
 		goto fail;
 	}
-	w->buf = calloc(w->ncpus, sizeof(struct pg_hist));
-	if (!w->buf) {
-		e = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
+	w->ncpus = w->maps.ncpus;
 	if (o->probe == KWATCH_AUTO) {
 		char patch[256];
 
@@ -308,74 +308,23 @@ fail:
 	return NULL;
 }
 
+/* The counter maps are read the same way for both engines: observe/pgmaps.c. */
 int kwatch__read(struct kwatch *w, int fn, int slot, struct pg_func_stats *st, struct pg_hist *h)
 {
-	__u32 key = (__u32)(fn * PG_GEN_SLOTS + (slot & (PG_GEN_SLOTS - 1)));
-
-	if (st) {
-		struct pg_func_stats *v = w->buf;
-
-		memset(st, 0, sizeof(*st));
-		if (bpf_map__lookup_elem(w->skel->maps.stats, &key, sizeof(key), v,
-					 sizeof(*v) * w->ncpus, 0))
-			return -errno;
-		for (int c = 0; c < w->ncpus; c++) {
-			st->calls += v[c].calls;
-			st->exits += v[c].exits;
-			st->errors += v[c].errors;
-			st->overflow += v[c].overflow;
-			st->lost += v[c].lost;
-			st->sum_ns += v[c].sum_ns;
-			if (v[c].max_ns > st->max_ns)
-				st->max_ns = v[c].max_ns;
-		}
-	}
-	if (h) {
-		struct pg_hist *v = w->buf;
-
-		memset(h, 0, sizeof(*h));
-		if (bpf_map__lookup_elem(w->skel->maps.hists, &key, sizeof(key), v,
-					 sizeof(*v) * w->ncpus, 0))
-			return -errno;
-		for (int c = 0; c < w->ncpus; c++)
-			for (unsigned int b = 0; b < PG_HIST_BUCKETS; b++)
-				h->slots[b] += v[c].slots[b];
-	}
-	return 0;
+	return pgmaps_read(&w->maps, fn, slot, st, h);
 }
 
 int kwatch__inflight(struct kwatch *w, int fn, struct pg_inflight *out)
 {
-	__u32 key = (__u32)fn;
-
-	if (bpf_map__lookup_elem(w->skel->maps.inflight, &key, sizeof(key), out, sizeof(*out), 0))
-		return -errno;
-	return 0;
+	return pgmaps_inflight(&w->maps, fn, out);
 }
 
 uint32_t kwatch__generation(const struct kwatch *w)
 {
-	return w->skel->bss->generation;
+	return pgmaps_generation(&w->maps);
 }
 
 int kwatch__bump_generation(struct kwatch *w)
 {
-	uint32_t next = w->skel->bss->generation + 1;
-	__u32 slot = next & (PG_GEN_SLOTS - 1);
-	void *zero = calloc(w->ncpus, sizeof(struct pg_hist));
-
-	if (!zero)
-		return -ENOMEM;
-	/* clear the slot the new generation will fill, before any call can use it */
-	for (int fn = 0; fn < w->nfuncs; fn++) {
-		__u32 key = fn * PG_GEN_SLOTS + slot;
-
-		bpf_map__update_elem(w->skel->maps.stats, &key, sizeof(key), zero,
-				     sizeof(struct pg_func_stats) * w->ncpus, 0);
-		bpf_map__update_elem(w->skel->maps.hists, &key, sizeof(key), zero,
-				     sizeof(struct pg_hist) * w->ncpus, 0);
-	}
-	free(zero);
-	__atomic_store_n(&w->skel->bss->generation, next, __ATOMIC_SEQ_CST);
-	return 0;
+	return pgmaps_bump_generation(&w->maps);
 }

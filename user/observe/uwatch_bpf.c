@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "observe/uwatch_bpf.h"
+#include "observe/pgmaps.h"
 #include "uwatch.skel.h"
 
 struct uwatch {
@@ -16,7 +17,7 @@ struct uwatch {
 	int pid;
 	bool empty;
 	int ncpus;
-	void *buf;		/* per-CPU read buffer, sized for the largest value */
+	struct pg_maps maps;	/* the shared counter maps, read by observe/pgmaps.c */
 };
 
 void uwatch__free(struct uwatch *w)
@@ -26,7 +27,7 @@ void uwatch__free(struct uwatch *w)
 	for (int i = 0; i < w->nfuncs; i++)
 		uwatch__detach_func(w, i);
 	uwatch_bpf__destroy(w->skel);
-	free(w->buf);
+	pgmaps_fini(&w->maps);
 	free(w);
 }
 
@@ -50,22 +51,28 @@ int uwatch__attach_func(struct uwatch *w, int fn, const struct sym_func *at, cha
 		return -EINVAL;
 	pe = w->empty ? w->skel->progs.pg_empty_entry : w->skel->progs.pg_entry;
 	px = w->empty ? w->skel->progs.pg_empty_exit : w->skel->progs.pg_exit;
+	/*
+	 * The return probe first: a call that begins between the two attaches
+	 * then returns with no entry frame (counted as lost) instead of
+	 * entering with no return ever seen, which would leave in-flight one
+	 * too high for good.
+	 */
 	uo.bpf_cookie = (__u64)fn;
-	uo.retprobe = false;
-	w->entry[fn] = bpf_program__attach_uprobe_opts(pe, w->pid, at->open_path, at->probe_off, &uo);
-	if (!w->entry[fn]) {
-		e = -errno;
-		snprintf(err, errlen, "cannot attach uprobe to %s at %s+0x%llx: %s", at->name, at->object,
-			 (unsigned long long)at->probe_off, strerror(-e));
-		return e;
-	}
 	uo.retprobe = true;
 	w->exit[fn] = bpf_program__attach_uprobe_opts(px, w->pid, at->open_path, at->probe_off, &uo);
 	if (!w->exit[fn]) {
 		e = -errno;
-		bpf_link__destroy(w->entry[fn]);
-		w->entry[fn] = NULL;
-		snprintf(err, errlen, "cannot attach uretprobe to %s: %s", at->name, strerror(-e));
+		snprintf(err, errlen, "cannot attach uretprobe to %s at %s+0x%llx: %s", at->name,
+			 at->object, (unsigned long long)at->probe_off, strerror(-e));
+		return e;
+	}
+	uo.retprobe = false;
+	w->entry[fn] = bpf_program__attach_uprobe_opts(pe, w->pid, at->open_path, at->probe_off, &uo);
+	if (!w->entry[fn]) {
+		e = -errno;
+		bpf_link__destroy(w->exit[fn]);
+		w->exit[fn] = NULL;
+		snprintf(err, errlen, "cannot attach uprobe to %s: %s", at->name, strerror(-e));
 		return e;
 	}
 	if (fn >= w->nfuncs)
@@ -98,15 +105,14 @@ struct uwatch *uwatch__open(const struct uwatch_opts *o, char *err, size_t errle
 	}
 	w->pid = o->pid;
 	w->empty = o->empty;
-	w->ncpus = libbpf_num_possible_cpus();
-	if (w->ncpus <= 0) {
-		e = w->ncpus ? w->ncpus : -EINVAL;
-		snprintf(err, errlen, "cannot count possible CPUs: %s", strerror(-e));
+	e = pgmaps_init(&w->maps);
+	if (e) {
+		snprintf(err, errlen, "cannot set up the map reader: %s", strerror(-e));
 		goto fail;
 	}
-	w->buf = calloc(w->ncpus, sizeof(struct pg_hist));
+	w->ncpus = w->maps.ncpus;
 	w->skel = uwatch_bpf__open();
-	if (!w->buf || !w->skel) {
+	if (!w->skel) {
 		e = -errno ? -errno : -ENOMEM;
 		snprintf(err, errlen, "cannot open BPF skeleton: %s", strerror(-e));
 		goto fail;
@@ -125,6 +131,11 @@ struct uwatch *uwatch__open(const struct uwatch_opts *o, char *err, size_t errle
 			goto fail;
 	}
 	w->nfuncs = o->nfuncs;
+	w->maps.stats = w->skel->maps.stats;
+	w->maps.hists = w->skel->maps.hists;
+	w->maps.inflight = w->skel->maps.inflight;
+	w->maps.generation = &w->skel->bss->generation;
+	w->maps.nfuncs = o->nfuncs;
 	return w;
 fail:
 	uwatch__free(w);
@@ -132,77 +143,9 @@ fail:
 	return NULL;
 }
 
-int uwatch__read(struct uwatch *w, int fn, int slot, struct pg_func_stats *st, struct pg_hist *h)
-{
-	__u32 key = (__u32)(fn * PG_GEN_SLOTS + (slot & (PG_GEN_SLOTS - 1)));
 
-	if (st) {
-		struct pg_func_stats *v = w->buf;
 
-		memset(st, 0, sizeof(*st));
-		if (bpf_map__lookup_elem(w->skel->maps.stats, &key, sizeof(key), v,
-					 sizeof(*v) * w->ncpus, 0))
-			return -errno;
-		for (int c = 0; c < w->ncpus; c++) {
-			st->calls += v[c].calls;
-			st->exits += v[c].exits;
-			st->errors += v[c].errors;
-			st->overflow += v[c].overflow;
-			st->lost += v[c].lost;
-			st->sum_ns += v[c].sum_ns;
-			if (v[c].max_ns > st->max_ns)
-				st->max_ns = v[c].max_ns;
-		}
-	}
-	if (h) {
-		struct pg_hist *v = w->buf;
 
-		memset(h, 0, sizeof(*h));
-		if (bpf_map__lookup_elem(w->skel->maps.hists, &key, sizeof(key), v,
-					 sizeof(*v) * w->ncpus, 0))
-			return -errno;
-		for (int c = 0; c < w->ncpus; c++)
-			for (unsigned int b = 0; b < PG_HIST_BUCKETS; b++)
-				h->slots[b] += v[c].slots[b];
-	}
-	return 0;
-}
-
-int uwatch__inflight(struct uwatch *w, int fn, struct pg_inflight *out)
-{
-	__u32 key = (__u32)fn;
-
-	if (bpf_map__lookup_elem(w->skel->maps.inflight, &key, sizeof(key), out, sizeof(*out), 0))
-		return -errno;
-	return 0;
-}
-
-uint32_t uwatch__generation(const struct uwatch *w)
-{
-	return w->skel->bss->generation;
-}
-
-int uwatch__bump_generation(struct uwatch *w)
-{
-	uint32_t next = w->skel->bss->generation + 1;
-	__u32 slot = next & (PG_GEN_SLOTS - 1);
-	void *zero = calloc(w->ncpus, sizeof(struct pg_hist));
-
-	if (!zero)
-		return -ENOMEM;
-	/* clear the slot the new generation will fill, before any call can use it */
-	for (int fn = 0; fn < w->nfuncs; fn++) {
-		__u32 key = fn * PG_GEN_SLOTS + slot;
-
-		bpf_map__update_elem(w->skel->maps.stats, &key, sizeof(key), zero,
-				     sizeof(struct pg_func_stats) * w->ncpus, 0);
-		bpf_map__update_elem(w->skel->maps.hists, &key, sizeof(key), zero,
-				     sizeof(struct pg_hist) * w->ncpus, 0);
-	}
-	free(zero);
-	__atomic_store_n(&w->skel->bss->generation, next, __ATOMIC_SEQ_CST);
-	return 0;
-}
 
 size_t uwatch__map_bytes(const struct uwatch *w)
 {
@@ -213,4 +156,25 @@ size_t uwatch__map_bytes(const struct uwatch *w)
 	n += (size_t)PG_MAX_FUNCS * sizeof(struct pg_inflight);
 	/* task storage: one pg_nest per thread that has called a target */
 	return n;
+}
+
+/* The counter maps are read the same way for both engines: observe/pgmaps.c. */
+int uwatch__read(struct uwatch *w, int fn, int slot, struct pg_func_stats *st, struct pg_hist *h)
+{
+	return pgmaps_read(&w->maps, fn, slot, st, h);
+}
+
+int uwatch__inflight(struct uwatch *w, int fn, struct pg_inflight *out)
+{
+	return pgmaps_inflight(&w->maps, fn, out);
+}
+
+uint32_t uwatch__generation(const struct uwatch *w)
+{
+	return pgmaps_generation(&w->maps);
+}
+
+int uwatch__bump_generation(struct uwatch *w)
+{
+	return pgmaps_bump_generation(&w->maps);
 }

@@ -15,6 +15,8 @@
  * --wait-signal, and print their tids on stderr).
  */
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -214,6 +216,7 @@ static void one_call(long i)
 static void *worker(void *arg)
 {
 	long long period = cfg.rate > 0 ? (long long)(1e9 / cfg.rate) : 0, next = now_ns();
+	unsigned int seed = (unsigned int)(uintptr_t)&period ^ (unsigned int)next;
 
 	(void)arg;
 	while (!go && !stop)
@@ -225,7 +228,14 @@ static void *worker(void *arg)
 		if (period) {
 			long long d;
 
-			next += period;
+			/*
+			 * Poisson arrivals: exponential gaps with the mean period.  A
+			 * fixed period would let one stop-the-world pause (a live
+			 * patch, a debugger) line all workers up for good, so that
+			 * they collide on the CPUs from then on: a latency change
+			 * that has nothing to do with the code.
+			 */
+			next += (long long)(-log(1.0 - rand_r(&seed) / ((double)RAND_MAX + 1.0)) * period);
 			d = next - now_ns();
 			if (d > 0) {
 				struct timespec ts = { d / 1000000000LL, d % 1000000000LL };

@@ -4,8 +4,14 @@
 # and what the service answers afterwards (its --status file).  Needs root.
 source "$(dirname "$0")/lib.sh"
 P=$EX/demo-patches
-# short but honest policy for tests: real statistics, smaller numbers
-POL=(--set min_samples=2000 --set bake=4s --set hang_timeout=2s --set dwell=0.6s --set max_wait=20s)
+# short but honest policy for tests: real statistics, smaller numbers.  The
+# p99 of a 50 us function on a shared 2-core host moves by about 20% between
+# two windows of a few seconds from scheduling alone (measured: harmless
+# patch reverted at p99 x1.21, p50 x1.00), so these tests judge tails from
+# 1.5x up; the tail rule's own false-revert rate is measured in
+# bench/detection, and the slow twin is caught by its p50 anyway.
+POL=(--set min_samples=2000 --set bake=4s --set hang_timeout=2s --set dwell=0.6s --set max_wait=20s
+	--set p99_ratio_max=1.5)
 
 # svc NAME ARGS... : start demo-service under load with a status file; sets SVC, ST
 svc() {
@@ -136,7 +142,8 @@ S9=$TMP/s9; svc same
 reverted=0 committed=0
 for i in $(seq 20); do
 	"$PG" apply --pid $SVC $P/same.so --state-dir $S9 --set min_samples=2000 --set bake=3s \
-		--set hang_timeout=2s --set dwell=0.4s --set max_wait=20s >$TMP/same.$i.out 2>&1; rc=$?
+		--set hang_timeout=2s --set dwell=0.4s --set max_wait=20s --set p99_ratio_max=1.5 \
+		>$TMP/same.$i.out 2>&1; rc=$?
 	[ $rc -eq 0 ] && committed=$((committed + 1))
 	[ $rc -eq 2 ] && { reverted=$((reverted + 1)); tail -3 $TMP/same.$i.out; }
 	"$PG" revert --pid $SVC $P/same.so --state-dir $S9 >/dev/null 2>&1

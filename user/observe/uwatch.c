@@ -22,6 +22,7 @@
 #include "observe/target.h"
 #include "ui/output.h"
 #include "ui/report.h"
+#include "observe/report_row.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -82,31 +83,6 @@ int target_resolve(struct pg_cli *cli, const char *cmd, int pid, int n, char **s
 	return r;
 }
 
-/* Build one report row from a snapshot and the previous one. */
-static void make_row(struct pg_func_report *r, const struct sym_func *f, int err_mode,
-		     const struct pg_func_stats *st, const struct pg_hist *h,
-		     const struct pg_hist *win, const struct pg_inflight *inf,
-		     uint64_t prev_calls, double dt)
-{
-	const struct pg_hist *q = win && hist_count(win) ? win : h;
-
-	memset(r, 0, sizeof(*r));
-	r->func = f->name;
-	r->object = f->object;
-	r->probe = f->nop5 ? "nop5" : "trap";
-	r->calls = st->calls;
-	r->calls_per_s = dt > 0 ? (double)(st->calls - prev_calls) / dt : 0.0;
-	r->inflight = inf->now;
-	r->inflight_max = inf->max;
-	r->p50_ns = hist_quantile(q, 0.50);
-	r->p90_ns = hist_quantile(q, 0.90);
-	r->p99_ns = hist_quantile(q, 0.99);
-	r->max_ns = st->max_ns;
-	r->errors_on = err_mode != PG_ERR_NONE;
-	r->errors = st->errors;
-	r->error_rate = st->exits ? (double)st->errors / (double)st->exits : 0.0;
-	r->overflow = st->overflow;
-}
 
 int uwatch_main(struct pg_cli *cli, const struct pg_watch_opts *o)
 {
@@ -226,7 +202,8 @@ int uwatch_main(struct pg_cli *cli, const struct pg_watch_opts *o)
 			uwatch__read(w, i, slot, &st, &cur_h[i]);
 			uwatch__inflight(w, i, &inf);
 			hist_diff(&win, &cur_h[i], &prev_h[i]);
-			make_row(&rows[i], &funcs[i], err_modes[i], &st, &cur_h[i], final ? NULL : &win,
+			report_row_fill(&rows[i], funcs[i].name, funcs[i].object,
+				funcs[i].nop5 ? "nop5" : "trap", err_modes[i], &st, &cur_h[i], final ? NULL : &win,
 				 &inf, prev_calls[i], now - last);
 			prev_calls[i] = st.calls;
 			prev_h[i] = cur_h[i];

@@ -3,17 +3,45 @@
 #
 #   make               build .output/patchgate (and the examples)
 #   make deps          install missing Debian packages (as root)
-#   make check         unit (plain + ASan/UBSan), host, then VM tests
-#   make check-unit | check-host | check-vm
+#   make check         layers, lint, unit (plain + ASan/UBSan), host, then VM tests
+#   make check-unit | check-host | check-vm | check-layers | lint
+#   make check-vm-matrix  the VM tests on each Debian kernel (not in make check)
+#   make man           the man pages, into .output/man (help2man, pandoc)
+#   make check-man     they render without warnings and match --help
+#   make install       PREFIX=/usr/local DESTDIR= (GNU conventions); make uninstall
+#   make check-install install into a temporary DESTDIR, check, uninstall
+#   make deb           the Debian package (debian/), into .output/deb; fails on a
+#                      lintian error (in make check)
+#   make check-package install it into a clean debootstrapped chroot and try it
+#                      (not in make check: ~15 min the first time, 8 of them
+#                      debootstrap; the chroot is cached under .cache/pkg)
 #   make demo          the gated live-patch demo
+#   make demo-top      the demo with patchgate top beside it (tmux)
 #   make bench         run the benchmarks under bench/
 
 OUTPUT := .output
+
 CLANG ?= clang
 CC ?= cc
 BPFTOOL ?= bpftool
 ARCH := x86
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+
+# A fresh machine has none of the build packages: say so in one line rather
+# than fail in the compiler.  Goals that install their own packages (check,
+# demo, bench, ...) or need none are exempt.
+SELF_INSTALLING := deps deps-build deps-lint deps-pkg check check-unit check-host check-vm \
+	check-vm-matrix check-layers lint demo demo-top bench clean vmlinux check-man check-install \
+	deb check-package
+ifneq ($(filter-out $(SELF_INSTALLING),$(or $(MAKECMDGOALS),all)),)
+BUILD_NEEDS := /usr/include/bpf/bpf_helpers.h /usr/include/elfutils/libdwfl.h \
+	/usr/include/json-c/json.h /usr/include/ini.h /usr/include/cmocka.h \
+	/usr/include/openssl/evp.h
+ifneq ($(strip $(foreach f,$(BUILD_NEEDS),$(if $(wildcard $(f)),,$(f))) \
+	$(foreach t,$(CLANG) $(BPFTOOL),$(if $(shell command -v $(t) 2>/dev/null),,$(t)))),)
+$(error the build packages are missing: run 'make deps' as root first)
+endif
+endif
 
 ifeq ($(V),1)
 	Q =
@@ -33,17 +61,17 @@ CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(dir $(VMLINUX)) -Iinclude -Ibpf $(CLANG_BPF_SYS_INCLUDES)
-LIBS := -lbpf -lelf -ldw -lz -lzstd -ljson-c -linih -lncursesw -ltinfo -lm -lpthread
+LIBS := -lbpf -lelf -ldw -lz -lzstd -ljson-c -linih -lncursesw -ltinfo -lcrypto -lm -lpthread
 # Statically linked build for the QEMU guest (tests/vm).
 STATIC_LIBS := -static -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -ljson-c -linih \
-	-lncursesw -ltinfo -lm -lpthread
+	-lncursesw -ltinfo -lcrypto -lm -lpthread -ldl
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 CORE_SRCS := $(sort $(wildcard user/core/*.c))
-USER_SRCS := $(sort $(filter-out $(CORE_SRCS),$(wildcard user/*.c user/*/*.c)))
+USER_SRCS := $(sort $(filter-out $(CORE_SRCS),$(wildcard user/*/*.c user/*/*/*.c)))
 CORE_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(CORE_SRCS))
 USER_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(USER_SRCS))
 
@@ -56,8 +84,19 @@ ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(ASAN_DIR)/tests/%,$(UNIT_SRCS))
 
 BIN := $(OUTPUT)/patchgate
 
-.PHONY: all deps deps-build check check-unit check-unit-plain check-unit-asan \
-	check-host check-vm demo bench examples static clean vmlinux
+# The version --version prints: git describe at build time ("0.2.0-3-gabc1234"
+# from a tag v0.2.0, "0.1.0-g31acb1b" before the first tag, "-dirty" with
+# uncommitted changes).  debian/rules passes the package's version instead.
+BASE_VERSION := 0.1.0
+ifndef PG_VERSION
+PG_VERSION := $(shell v=$$(git describe --tags --dirty --match 'v[0-9]*' 2>/dev/null) && echo "$${v\#v}" || \
+	{ h=$$(git describe --always --dirty 2>/dev/null) && echo "$(BASE_VERSION)-g$$h"; } || echo "$(BASE_VERSION)")
+endif
+
+.PHONY: all deps deps-build deps-lint deps-pkg man check-man install uninstall check-install \
+	deb check-package check check-unit check-unit-plain check-unit-asan \
+	check-host check-vm check-vm-matrix check-layers lint demo demo-top bench examples static clean \
+	vmlinux FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -68,6 +107,12 @@ deps:
 
 deps-build:
 	$(Q)scripts/deps.sh build
+
+deps-lint:
+	$(Q)scripts/deps.sh lint
+
+deps-pkg:
+	$(Q)scripts/deps.sh pkg
 
 vmlinux:
 	$(Q)scripts/gen-vmlinux.sh
@@ -90,7 +135,14 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)
 $(OUTPUT)/user/%.o: user/%.c $(SKELS) $(wildcard include/patchgate/*.h) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# rewritten only when the version changes, so that a commit rebuilds main.o alone
+$(OUTPUT)/pg_version.h: FORCE | $(OUTPUT)
+	$(Q)printf '#define PG_VERSION "%s"\n' '$(PG_VERSION)' >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(OUTPUT)/user/cmd/main.o: $(OUTPUT)/pg_version.h
 
 $(OUTPUT)/libpgcore.a: $(CORE_OBJS)
 	$(call msg,AR,$@)
@@ -98,7 +150,7 @@ $(OUTPUT)/libpgcore.a: $(CORE_OBJS)
 
 $(BIN): $(USER_OBJS) $(OUTPUT)/libpgcore.a
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 static: $(OUTPUT)/static/patchgate
 $(OUTPUT)/static/patchgate: $(USER_OBJS) $(OUTPUT)/libpgcore.a
@@ -111,14 +163,96 @@ $(OUTPUT)/static/patchgate: $(USER_OBJS) $(OUTPUT)/libpgcore.a
 examples:
 	$(Q)$(MAKE) -C examples OUTPUT=$(abspath $(OUTPUT))/examples
 
+# ---- man pages: generated from --help (help2man) and docs/policy.md (pandoc)
+
+MAN_DIR := $(OUTPUT)/man
+MAN_SRCS := $(BIN) docs/policy.md scripts/gen-man.sh scripts/man-tables.lua
+
+man: $(MAN_DIR)/.stamp
+$(MAN_DIR)/.stamp: $(MAN_SRCS)
+	$(call msg,MAN,$(MAN_DIR))
+	$(Q)rm -rf $(MAN_DIR)
+	$(Q)scripts/gen-man.sh $(BIN) $(MAN_DIR) '$(PG_VERSION)' >/dev/null
+	$(Q)touch $@
+
+check-man: deps-build deps-pkg
+	$(Q)$(MAKE) man
+	$(Q)scripts/check-man.sh $(BIN) $(MAN_DIR)
+
+# ---- install, uninstall: GNU conventions (prefix, DESTDIR, the *dir variables)
+
+PREFIX ?= /usr/local
+prefix ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+sbindir ?= $(exec_prefix)/sbin
+sysconfdir ?= $(prefix)/etc
+datarootdir ?= $(prefix)/share
+mandir ?= $(datarootdir)/man
+docdir ?= $(datarootdir)/doc/patchgate
+bashcompdir ?= $(datarootdir)/bash-completion/completions
+# Debian 12 keeps units in /lib/systemd/system (debian/rules says so)
+systemdunitdir ?= $(prefix)/lib/systemd/system
+INSTALL ?= install
+INSTALL_PROGRAM ?= $(INSTALL)
+INSTALL_DATA ?= $(INSTALL) -m 644
+
+UNITS := $(patsubst deploy/systemd/%.in,%,$(wildcard deploy/systemd/*.service.in))
+POLICIES := $(wildcard examples/policies/*.ini)
+DOCS := README.md $(wildcard docs/*.md)
+
+install: $(BIN) man
+	$(call msg,INSTALL,$(DESTDIR)$(prefix))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 \
+		$(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir)/schema $(DESTDIR)$(bashcompdir) \
+		$(DESTDIR)$(systemdunitdir)
+	$(Q)$(INSTALL_PROGRAM) $(BIN) $(DESTDIR)$(sbindir)/patchgate
+	$(Q)$(INSTALL_DATA) $(MAN_DIR)/*.8 $(DESTDIR)$(mandir)/man8/
+	$(Q)$(INSTALL_DATA) $(MAN_DIR)/*.5 $(DESTDIR)$(mandir)/man5/
+	$(Q)$(INSTALL_DATA) $(POLICIES) deploy/systemd/apply-example.conf $(DESTDIR)$(docdir)/examples/
+	$(Q)$(INSTALL_DATA) $(DOCS) $(DESTDIR)$(docdir)/
+	$(Q)$(INSTALL_DATA) docs/schema/patchgate.schema.json $(DESTDIR)$(docdir)/schema/
+	$(Q)$(INSTALL_DATA) completion/patchgate $(DESTDIR)$(bashcompdir)/patchgate
+	$(Q)for u in $(UNITS); do \
+		sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' deploy/systemd/$$u.in \
+			>$(DESTDIR)$(systemdunitdir)/$$u.tmp && \
+		chmod 644 $(DESTDIR)$(systemdunitdir)/$$u.tmp && \
+		mv $(DESTDIR)$(systemdunitdir)/$$u.tmp $(DESTDIR)$(systemdunitdir)/$$u || exit 1; \
+	done
+
+# Removes what install wrote, and the directories that are patchgate's own.
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(prefix))
+	$(Q)rm -f $(DESTDIR)$(sbindir)/patchgate $(DESTDIR)$(bashcompdir)/patchgate \
+		$(DESTDIR)$(mandir)/man8/patchgate.8 $(DESTDIR)$(mandir)/man8/patchgate-*.8 \
+		$(DESTDIR)$(mandir)/man5/patchgate-policy.5 \
+		$(addprefix $(DESTDIR)$(systemdunitdir)/,$(UNITS))
+	$(Q)rm -rf $(DESTDIR)$(docdir)
+
+check-install: deps-build deps-pkg
+	$(Q)$(MAKE) man
+	$(Q)tests/pkg/check-install.sh
+
+# ---- the Debian package: debian/ (debhelper), built from a copy of the tree
+
+DEB_DIR := $(OUTPUT)/deb
+
+deb: deps-build deps-pkg
+	$(Q)scripts/build-deb.sh $(DEB_DIR)
+
+check-package: deps-build deps-pkg
+	$(Q)scripts/build-deb.sh $(DEB_DIR)
+	$(Q)tests/pkg/check-package.sh $(DEB_DIR)
+
 # ---- unit tests: cmocka, plain and under ASan+UBSan ----------------------
 
-# Some tests include user/ui sources directly (test_audit.c: ui/audit.c).
-UNIT_UI_DEPS := $(wildcard user/ui/*.c user/ui/*.h)
+# Some tests include sources directly: test_audit.c view/audit.c,
+# test_bpf_hist.c the BPF bucket function, test_pgmaps.c probe/pgmaps.c,
+# test_seccomp.c backend/ulp/ulp_seccomp.c.
+UNIT_UI_DEPS := $(wildcard user/view/*.c user/view/*.h bpf/*.bpf.h user/probe/pgmaps.* user/backend/ulp/ulp_seccomp.*)
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(OUTPUT)/libpgcore.a $(UNIT_UI_DEPS) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUTPUT)/libpgcore.a -lcmocka -linih -ljson-c -lm -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit $< $(OUTPUT)/libpgcore.a -lcmocka -linih -ljson-c -lm -o $@
 
 $(ASAN_DIR)/user/%.o: user/%.c $(wildcard include/patchgate/*.h)
 	$(call msg,ASAN-CC,$@)
@@ -153,8 +287,27 @@ check-vm:
 	$(Q)$(MAKE) all
 	$(Q)tests/vm/run.sh
 
+# The VM tests on Debian 12, 13 and bookworm-backports' kernels, one after
+# another (docs/kernel.md): too slow for make check.
+check-vm-matrix:
+	$(Q)scripts/deps.sh matrix
+	$(Q)$(MAKE) all
+	$(Q)tests/vm/matrix.sh
+
+# Each directory under user/ is a layer; includes point down only.
+check-layers:
+	$(Q)scripts/check-layers.sh
+
+lint: deps-lint
+	$(Q)scripts/lint.sh
+
 check: deps
+	$(Q)$(MAKE) check-layers
+	$(Q)$(MAKE) lint
 	$(Q)$(MAKE) check-unit
+	$(Q)$(MAKE) check-man
+	$(Q)$(MAKE) check-install
+	$(Q)$(MAKE) deb
 	$(Q)$(MAKE) check-host
 	$(Q)$(MAKE) check-vm
 
@@ -162,13 +315,21 @@ demo: deps-build
 	$(Q)$(MAKE) all
 	$(Q)examples/demo.sh
 
+# the demo under `patchgate top`, in tmux
+demo-top: deps-build
+	$(Q)$(MAKE) all
+	$(Q)examples/demo-top.sh
+
 bench: deps
 	$(Q)$(MAKE) all
 	$(Q)bench/run-all.sh
+
+FORCE:
 
 clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT)
 	$(Q)$(MAKE) -C examples clean OUTPUT=$(abspath $(OUTPUT))/examples
 
--include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
+# not the copy that make deb builds in
+-include $(shell find $(OUTPUT) -path $(DEB_DIR) -prune -o -name '*.d' -print 2>/dev/null)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages that patchgate's build, tests and demo need,
-# only those that are missing.  Usage: scripts/deps.sh [build|vm|all]
+# only those that are missing.  Usage: scripts/deps.sh [build|lint|vm|matrix|all]
 set -euo pipefail
 
 build_pkgs=(
@@ -19,11 +19,32 @@ build_pkgs=(
 	libncurses-dev
 	libjson-c-dev
 	libinih-dev
+	libssl-dev
 	python3
+	python3-jsonschema
+	tmux
 )
 bench_pkgs=(
 	bpftrace
 	libbpf-tools
+	gnuplot-nox
+)
+lint_pkgs=(
+	shellcheck
+)
+# man pages, bash completion, make install, the Debian package and its test
+pkg_pkgs=(
+	help2man
+	pandoc
+	groff-base
+	man-db
+	bash-completion
+	systemd
+	debhelper
+	dpkg-dev
+	fakeroot
+	lintian
+	debootstrap
 )
 vm_pkgs=(
 	qemu-system-x86
@@ -38,9 +59,12 @@ vm_pkgs=(
 want=("${build_pkgs[@]}")
 case "${1:-all}" in
 build) ;;
+lint) want=("${lint_pkgs[@]}") ;;
+pkg) want+=("${pkg_pkgs[@]}") ;;
 vm) want+=("${vm_pkgs[@]}") ;;
-all) want+=("${bench_pkgs[@]}" "${vm_pkgs[@]}") ;;
-*) echo "usage: $0 [build|vm|all]" >&2; exit 1 ;;
+matrix) want+=("${vm_pkgs[@]}" debootstrap) ;;
+all) want+=("${bench_pkgs[@]}" "${lint_pkgs[@]}" "${pkg_pkgs[@]}" "${vm_pkgs[@]}") ;;
+*) echo "usage: $0 [build|lint|pkg|vm|matrix|all]" >&2; exit 1 ;;
 esac
 
 missing=()

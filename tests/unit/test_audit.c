@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Audit records as JSON lines: what the UI prints for each gate decision
- * parses back and carries the evidence.  user/ui/audit.c is not part of
- * libpgcore.a (it needs json-c), so it is compiled into this test directly.
+ * parses back and carries the evidence.  user/view/audit.c and output.c are
+ * not part of libpgcore.a (they need json-c), so they are compiled into this
+ * test directly.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,8 @@
 #include <cmocka.h>
 #include "core/gate.h"
 #include "core/hist.h"
-#include "../../user/ui/audit.c"
+#include "../../user/view/audit.c"
+#include "../../user/view/output.c"
 #include "pg_rng.h"
 
 #define SEC 1000000000ULL
@@ -126,6 +128,8 @@ static void test_regressed_decision_json(void **state)
 	assert_int_equal(gate_state(x.g), GATE_REVERTING);
 	j = round_trip(x.out.audit, "decision");
 	assert_string_equal(json_object_get_string(get(j, "type")), "decision");
+	assert_int_equal(json_object_get_int(get(j, "v")), PG_JSON_VERSION);
+	assert_string_equal(json_object_get_string(get(j, "kind")), "ulp");
 	assert_string_equal(json_object_get_string(get(j, "from")), "BAKE");
 	assert_string_equal(json_object_get_string(get(j, "to")), "REVERTING");
 	assert_string_equal(json_object_get_string(get(j, "reason")), "regressed");
@@ -164,7 +168,7 @@ static void test_regressed_decision_json(void **state)
 
 static void test_no_window_names_blockers(void **state)
 {
-	struct gate_blocker b = { .pid = 4242, .tid = 4250, .comm = "demo-worker",
+	struct pg_inside b = { .pid = 4242, .tid = 4250, .comm = "demo-worker",
 				  .func = "parse_request", .state = "running" };
 	struct gate_obs blocked = { .type = GATE_OBS_WINDOW };
 	json_object *j, *bj;

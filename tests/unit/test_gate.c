@@ -12,7 +12,7 @@
 #include <string.h>
 #include <math.h>
 #include <cmocka.h>
-#include "cli/cli.h"
+#include "core/outcome.h"
 #include "core/gate.h"
 #include "core/hist.h"
 #include "pg_rng.h"
@@ -45,6 +45,8 @@ static void fx_policy(struct pg_policy *p)
 	p->transition_timeout_ns = 30 * SEC;
 	p->bake_ns = 60 * SEC;
 	p->hang_timeout_ns = 5 * SEC;
+	/* the tests below count on the bake ending at bake; min_post_calls has its own */
+	p->min_post_calls = 0;
 }
 
 static struct fx *fx_new_opts(unsigned int nf, enum gate_backend be, const struct pg_policy *pol,
@@ -141,7 +143,7 @@ static int fx_simple(struct fx *f, enum gate_obs_type t)
 	return fx_step(f, o);
 }
 
-static int fx_window(struct fx *f, bool clear, unsigned int n, const struct gate_blocker *b)
+static int fx_window(struct fx *f, bool clear, unsigned int n, const struct pg_inside *b)
 {
 	struct gate_obs o = { .type = GATE_OBS_WINDOW };
 
@@ -160,7 +162,7 @@ static int fx_applied(struct fx *f, int err, bool partial)
 	return fx_step(f, o);
 }
 
-static int fx_transition(struct fx *f, bool done, unsigned int n, const struct gate_blocker *b)
+static int fx_transition(struct fx *f, bool done, unsigned int n, const struct pg_inside *b)
 {
 	struct gate_obs o = { .type = GATE_OBS_TRANSITION };
 
@@ -337,7 +339,7 @@ static void test_baseline_short_at_max_wait(void **state)
 
 static void test_window_must_stay_clear_for_dwell(void **state)
 {
-	struct gate_blocker b = { .pid = 77, .tid = 78, .comm = "worker", .func = "lookup",
+	struct pg_inside b = { .pid = 77, .tid = 78, .comm = "worker", .func = "lookup",
 				  .state = "S" };
 	struct fx *f = fx_new(1, GATE_BACKEND_ULP);
 
@@ -366,7 +368,7 @@ static void test_window_must_stay_clear_for_dwell(void **state)
 
 static void test_blockers_reported_on_change(void **state)
 {
-	struct gate_blocker b[2] = {
+	struct pg_inside b[2] = {
 		{ .pid = 77, .tid = 78, .comm = "worker", .func = "lookup", .state = "S" },
 		{ .pid = 77, .tid = 79, .comm = "worker", .func = "parse_request", .state = "D" },
 	};
@@ -391,7 +393,7 @@ static void test_blockers_reported_on_change(void **state)
 
 static void test_no_window_aborts_exit3(void **state)
 {
-	struct gate_blocker b[20];
+	struct pg_inside b[20];
 	struct fx *f = fx_new(1, GATE_BACKEND_ULP);
 
 	(void)state;
@@ -470,7 +472,7 @@ static void test_ulp_apply_goes_straight_to_bake(void **state)
 
 static void test_klp_transition_then_bake(void **state)
 {
-	struct gate_blocker s = { .pid = 1, .tid = 123, .comm = "kworker/0:1", .func = "msleep",
+	struct pg_inside s = { .pid = 1, .tid = 123, .comm = "kworker/0:1", .func = "msleep",
 				  .state = "D" };
 	struct fx *f = fx_new(1, GATE_BACKEND_KLP);
 
@@ -490,7 +492,7 @@ static void test_klp_transition_then_bake(void **state)
 
 static void test_transition_timeout_reverts_exit4(void **state)
 {
-	struct gate_blocker s = { .pid = 1, .tid = 123, .comm = "kworker/0:1", .func = "msleep",
+	struct pg_inside s = { .pid = 1, .tid = 123, .comm = "kworker/0:1", .func = "msleep",
 				  .state = "D" };
 	struct fx *f = fx_new(1, GATE_BACKEND_KLP);
 	int i;
@@ -866,6 +868,147 @@ static void test_inconclusive_revert(void **state)
 	fx_free(f);
 }
 
+/*
+ * min_post_calls: at the end of bake with fewer post calls than it asks
+ * for, the bake goes on (one BAKE_EXTENDED record) and commits once they
+ * are there, before max_bake.
+ */
+static void test_bake_waits_for_min_post_calls(void **state)
+{
+	struct pg_policy pol;
+	struct fx *f;
+
+	(void)state;
+	fx_policy(&pol);
+	pol.min_post_calls = 4000;
+	pol.max_bake_ns = 120 * SEC;
+	f = fx_new_opts(1, GATE_BACKEND_ULP, &pol, false);
+	to_bake(f);
+	/* 50 calls/s: 3000 at the end of bake (60 s) */
+	assert_int_equal(bake_run(f, 50, 1.0, 0.001, 60), GATE_BAKE);
+	expect_decision(f, GATE_BAKE, GATE_BAKE, GATE_R_BAKE_EXTENDED);
+	assert_non_null(strstr(f->out.audit->detail, "min_post_calls"));
+	assert_true(f->out.audit->extended);
+	/* no second record while it waits */
+	assert_int_equal(bake_run(f, 50, 1.0, 0.001, 5), GATE_BAKE);
+	assert_null(f->out.audit);
+	/* 4000 calls at 80 s: committed, well before max_bake */
+	assert_int_equal(bake_run(f, 50, 1.0, 0.001, 30), GATE_COMMITTED);
+	expect_decision(f, GATE_BAKE, GATE_COMMITTED, GATE_R_BAKE_OK);
+	assert_true(f->out.audit->fn[0].v.n_post >= 4000);
+	assert_true(f->out.audit->fn[0].v.n_post < 4200);
+	assert_null(strstr(f->out.audit->detail, "max_bake"));
+	fx_free(f);
+}
+
+/*
+ * max_bake bounds the wait: the calls still short of min_post_calls but
+ * past min_samples, the verdict is taken on what there is, and the record
+ * says so.  max_bake = 0 is twice bake.
+ */
+static void test_max_bake_bounds_the_wait(void **state)
+{
+	struct pg_policy pol;
+	struct fx *f;
+
+	(void)state;
+	fx_policy(&pol);
+	pol.min_post_calls = 100000;
+	pol.max_bake_ns = 90 * SEC;
+	f = fx_new_opts(1, GATE_BACKEND_ULP, &pol, false);
+	to_bake(f);
+	assert_int_equal(bake_run(f, 20, 1.0, 0.001, 60), GATE_BAKE);
+	expect_decision(f, GATE_BAKE, GATE_BAKE, GATE_R_BAKE_EXTENDED);
+	assert_int_equal(bake_run(f, 20, 1.0, 0.001, 40), GATE_COMMITTED);
+	expect_decision(f, GATE_BAKE, GATE_COMMITTED, GATE_R_BAKE_OK);
+	assert_non_null(strstr(f->out.audit->detail, "max_bake reached"));
+	assert_true(f->out.audit->fn[0].v.n_post <= 91 * 20);
+	assert_true(f->out.audit->judged);
+	fx_free(f);
+
+	pol.max_bake_ns = 0;
+	assert_int_equal(policy_max_bake_ns(&pol), 2 * pol.bake_ns);
+	assert_int_equal(policy_post_calls(&pol), 100000);
+	pol.min_post_calls = 500;
+	assert_int_equal(policy_post_calls(&pol), pol.min_samples);
+	pol.min_post_calls = 0;
+	assert_int_equal(policy_post_calls(&pol), 0);
+}
+
+/* A regression found while the bake waits for min_post_calls is reverted then. */
+static void test_regression_while_waiting_for_calls(void **state)
+{
+	struct pg_policy pol;
+	struct fx *f;
+
+	(void)state;
+	fx_policy(&pol);
+	pol.min_samples = 2000;
+	pol.min_post_calls = 8000;
+	f = fx_new_opts(1, GATE_BACKEND_ULP, &pol, false);
+	to_bake(f);
+	/* 30 calls/s: 1800 post calls at 60 s, below min_samples: no look yet */
+	assert_int_equal(bake_run(f, 30, 2.0, 0.001, 60), GATE_BAKE);
+	expect_decision(f, GATE_BAKE, GATE_BAKE, GATE_R_BAKE_EXTENDED);
+	/* the first look at 2000 calls, during the wait, sees it */
+	assert_int_equal(bake_run(f, 30, 2.0, 0.001, 20), GATE_REVERTING);
+	expect_decision(f, GATE_BAKE, GATE_REVERTING, GATE_R_REGRESSED);
+	fx_free(f);
+}
+
+/* A gate on function 0 with function 1 as its control (SAMPLES carry both). */
+static struct fx *fx_new_ctl(void)
+{
+	struct fx *f = fx_new(2, GATE_BACKEND_ULP);
+
+	gate__free(f->g);
+	f->g = gate__new(&(struct gate_opts){ .policy = &f->pol, .backend = GATE_BACKEND_ULP,
+					       .nfuncs = 1, .funcs = fnames, .ncontrols = 1,
+					       .controls = &fnames[1] });
+	assert_non_null(f->g);
+	return f;
+}
+
+/*
+ * The baseline waits for the controls' min_samples too (a sibling's probes
+ * may start later than the target's); max_wait bounds that wait, and a
+ * control still short then is left out, the baseline not marked short.
+ */
+static void test_baseline_waits_for_controls(void **state)
+{
+	struct fx *f = fx_new_ctl();
+
+	(void)state;
+	to_baseline(f);
+	fx_calls(f, 0, 1500, 20000.0, 0.5, 1.0, 0.0);
+	fx_calls(f, 1, 300, 30000.0, 0.5, 1.0, 0.0);
+	f->now += SEC;
+	assert_int_equal(fx_samples(f), 0);
+	assert_int_equal(gate_state(f->g), GATE_BASELINE);
+	for (int t = 0; t < 3; t++) {
+		fx_calls(f, 0, 1500, 20000.0, 0.5, 1.0, 0.0);
+		fx_calls(f, 1, 300, 30000.0, 0.5, 1.0, 0.0);
+		f->now += SEC;
+		assert_int_equal(fx_samples(f), 0);
+	}
+	expect_decision(f, GATE_BASELINE, GATE_WAIT_WINDOW, GATE_R_BASELINE_DONE);
+	assert_int_equal(f->out.audit->ctl[0].n_base, 1200);
+	fx_free(f);
+
+	f = fx_new_ctl();
+	to_baseline(f);
+	for (int t = 0; t < 61 && gate_state(f->g) == GATE_BASELINE; t++) {
+		fx_calls(f, 0, 100, 20000.0, 0.5, 1.0, 0.0);
+		fx_calls(f, 1, 5, 30000.0, 0.5, 1.0, 0.0);
+		f->now += SEC;
+		assert_int_equal(fx_samples(f), 0);
+	}
+	expect_decision(f, GATE_BASELINE, GATE_WAIT_WINDOW, GATE_R_BASELINE_DONE);
+	assert_non_null(strstr(f->out.audit->detail, "left out"));
+	assert_false(f->out.audit->baseline_short);
+	fx_free(f);
+}
+
 /* A short baseline cannot be fixed by baking longer: no extension. */
 static void test_short_baseline_is_not_extended(void **state)
 {
@@ -991,23 +1134,30 @@ static void test_unexpected_observations_refused(void **state)
 		driver drive;
 		unsigned int ok;
 	} cases[] = {
-		{ GATE_IDLE, drive_idle, 1u << GATE_OBS_START | 1u << GATE_OBS_CANCEL },
+		{ GATE_IDLE, drive_idle, 1u << GATE_OBS_START | 1u << GATE_OBS_CANCEL |
+		  1u << GATE_OBS_OPERATOR },
 		{ GATE_BASELINE, to_baseline, 1u << GATE_OBS_SAMPLES | 1u << GATE_OBS_TICK |
-		  1u << GATE_OBS_TAINT | 1u << GATE_OBS_TARGET_DIED | 1u << GATE_OBS_CANCEL },
+		  1u << GATE_OBS_TAINT | 1u << GATE_OBS_TARGET_DIED | 1u << GATE_OBS_CANCEL |
+		  1u << GATE_OBS_OPERATOR },
 		{ GATE_WAIT_WINDOW, to_wait_window, 1u << GATE_OBS_SAMPLES | 1u << GATE_OBS_TICK |
 		  1u << GATE_OBS_WINDOW | 1u << GATE_OBS_TAINT | 1u << GATE_OBS_TARGET_DIED |
-		  1u << GATE_OBS_CANCEL },
+		  1u << GATE_OBS_CANCEL |
+		  1u << GATE_OBS_OPERATOR },
 		{ GATE_APPLYING, to_applying, 1u << GATE_OBS_APPLIED | 1u << GATE_OBS_SAMPLES |
 		  1u << GATE_OBS_TICK | 1u << GATE_OBS_TAINT | 1u << GATE_OBS_TARGET_DIED |
-		  1u << GATE_OBS_CANCEL },
+		  1u << GATE_OBS_CANCEL |
+		  1u << GATE_OBS_OPERATOR },
 		{ GATE_TRANSITION, to_transition, 1u << GATE_OBS_TRANSITION | 1u << GATE_OBS_SAMPLES |
 		  1u << GATE_OBS_TICK | 1u << GATE_OBS_TAINT | 1u << GATE_OBS_TARGET_DIED |
-		  1u << GATE_OBS_CANCEL },
+		  1u << GATE_OBS_CANCEL |
+		  1u << GATE_OBS_OPERATOR },
 		{ GATE_BAKE, to_bake, 1u << GATE_OBS_SAMPLES | 1u << GATE_OBS_TICK |
-		  1u << GATE_OBS_TAINT | 1u << GATE_OBS_TARGET_DIED | 1u << GATE_OBS_CANCEL },
+		  1u << GATE_OBS_TAINT | 1u << GATE_OBS_TARGET_DIED | 1u << GATE_OBS_CANCEL |
+		  1u << GATE_OBS_OPERATOR },
 		{ GATE_REVERTING, to_reverting, 1u << GATE_OBS_REVERTED | 1u << GATE_OBS_SAMPLES |
 		  1u << GATE_OBS_TICK | 1u << GATE_OBS_TAINT | 1u << GATE_OBS_TARGET_DIED |
-		  1u << GATE_OBS_CANCEL },
+		  1u << GATE_OBS_CANCEL |
+		  1u << GATE_OBS_OPERATOR },
 		{ GATE_COMMITTED, drive_committed, 0 },
 		{ GATE_REVERTED, drive_reverted, 0 },
 		{ GATE_ABORTED, drive_aborted, 0 },
@@ -1118,7 +1268,7 @@ static void test_new_rejects_bad_options(void **state)
 
 	(void)state;
 	errno = 0;
-	assert_null(gate__new(&o));
+	assert_null(gate__new(&o));	/* a process patch always has functions */
 	assert_int_equal(errno, EINVAL);
 	o.nfuncs = PG_MAX_FUNCS + 1;
 	assert_null(gate__new(&o));
@@ -1130,6 +1280,57 @@ static void test_new_rejects_bad_options(void **state)
 	assert_null(gate__new(&o));
 	assert_null(gate__new(NULL));
 	gate__free(NULL);
+}
+
+/*
+ * A kernel patch with nothing to observe (no function, or only functions of
+ * modules not loaded): through every phase on the kernel's health alone,
+ * the note and "nothing to observe" in the records; a new WARN still
+ * reverts it.
+ */
+static void test_klp_nothing_to_observe(void **state)
+{
+	struct pg_policy pol;
+	struct gate_opts o = { .backend = GATE_BACKEND_KLP, .nfuncs = 0, .policy = &pol,
+			       .note = "mod is not loaded" };
+	struct fx *f;
+
+	(void)state;
+	fx_policy(&pol);
+	f = fx_new_opts(0, GATE_BACKEND_KLP, NULL, false);
+	to_baseline(f);
+	assert_non_null(strstr(f->out.audit->detail, "nothing to observe"));
+	fx_free(f);
+
+	f = fx_new_opts(0, GATE_BACKEND_KLP, NULL, false);
+	to_bake(f);
+	f->now += f->pol.bake_ns;
+	assert_int_equal(fx_samples(f), 0);
+	expect_decision(f, GATE_BAKE, GATE_COMMITTED, GATE_R_BAKE_OK);
+	assert_int_equal(done_code(&f->out), GATE_EXIT_COMMITTED);
+	assert_non_null(strstr(f->out.audit->detail, "nothing to observe"));
+	assert_int_equal(f->out.audit->nfuncs, 0);
+	fx_free(f);
+
+	f = fx_new_opts(0, GATE_BACKEND_KLP, NULL, false);
+	to_bake(f);
+	f->now += SEC;
+	assert_int_equal(fx_taint(f, 0, 1), 0);
+	expect_decision(f, GATE_BAKE, GATE_REVERTING, GATE_R_TAINT);
+	fx_free(f);
+
+	/* the note goes into the first record */
+	{
+		struct gate *g = gate__new(&o);
+		struct gate_obs obs = { .type = GATE_OBS_START };
+		struct gate_out out;
+
+		assert_non_null(g);
+		assert_int_equal(gate_step(g, &obs, 1, &out), 0);
+		assert_non_null(out.audit);
+		assert_non_null(strstr(out.audit->detail, "klp gate on 0 function(s); mod is not loaded"));
+		gate__free(g);
+	}
 }
 
 /* ---- audit, alpha, names ------------------------------------------------- */
@@ -1515,6 +1716,175 @@ static void test_tail_final_look_single_block_stands(void **state)
 	fx_free(f);
 }
 
+
+/* ---- operator actions ---------------------------------------------------- */
+
+static int fx_op(struct fx *f, enum gate_op op, int64_t uid)
+{
+	struct gate_obs o = { .type = GATE_OBS_OPERATOR };
+
+	o.op.op = op;
+	o.op.uid = uid;
+	return fx_step(f, o);
+}
+
+static void test_op_promote_commits_in_bake(void **state)
+{
+	struct fx *f = fx_new(1, GATE_BACKEND_ULP);
+
+	(void)state;
+	/* before the bake there is nothing to commit: refused, nothing recorded */
+	to_wait_window(f);
+	assert_int_equal(fx_op(f, GATE_OP_PROMOTE, 1000), 0);
+	assert_int_equal(f->out.op_err, -EBUSY);
+	assert_non_null(f->out.op_why);
+	assert_null(f->out.audit);
+	assert_int_equal(f->out.nact, 0);
+	assert_int_equal(gate_state(f->g), GATE_WAIT_WINDOW);
+	fx_free(f);
+
+	f = fx_new(1, GATE_BACKEND_ULP);
+	to_bake(f);
+	assert_int_equal(bake_run(f, 500, 1.0, 0.001, 3), GATE_BAKE);
+	assert_int_equal(fx_op(f, GATE_OP_PROMOTE, 1000), 0);
+	assert_int_equal(f->out.op_err, 0);
+	expect_decision(f, GATE_BAKE, GATE_COMMITTED, GATE_R_OP_PROMOTE);
+	assert_int_equal(f->out.audit->operator_uid, 1000);
+	assert_false(f->out.audit->judged);
+	assert_int_equal(done_code(&f->out), GATE_EXIT_COMMITTED);
+	assert_true(gate_done(f->g));
+	/* a finished gate takes nothing more */
+	assert_int_equal(fx_op(f, GATE_OP_ABORT, 0), -EINVAL);
+	fx_free(f);
+}
+
+static void test_op_abort_before_apply_exit6(void **state)
+{
+	struct fx *f = fx_new(1, GATE_BACKEND_ULP);
+
+	(void)state;
+	to_baseline(f);
+	f->now += SEC;
+	assert_int_equal(fx_op(f, GATE_OP_ABORT, 0), 0);
+	expect_decision(f, GATE_BASELINE, GATE_ABORTED, GATE_R_OP_ABORT);
+	assert_int_equal(f->out.audit->operator_uid, 0);
+	assert_int_equal(f->out.audit->exit_code, GATE_EXIT_OPERATOR);
+	assert_int_equal(done_code(&f->out), GATE_EXIT_OPERATOR);
+	assert_int_equal(has_action(&f->out, GATE_ACT_REVERT), -1);
+	fx_free(f);
+}
+
+static void test_op_abort_in_bake_reverts_exit6(void **state)
+{
+	struct fx *f = fx_new(2, GATE_BACKEND_KLP);
+
+	(void)state;
+	to_bake(f);
+	assert_int_equal(bake_run(f, 500, 1.0, 0.001, 2), GATE_BAKE);
+	assert_int_equal(fx_op(f, GATE_OP_ABORT, 4242), 0);
+	expect_decision(f, GATE_BAKE, GATE_REVERTING, GATE_R_OP_ABORT);
+	assert_int_equal(f->out.audit->operator_uid, 4242);
+	assert_true(has_action(&f->out, GATE_ACT_REVERT) >= 0);
+	/* a second abort while reverting is refused */
+	assert_int_equal(fx_op(f, GATE_OP_ABORT, 4242), 0);
+	assert_int_equal(f->out.op_err, -EBUSY);
+	assert_null(f->out.audit);
+	assert_int_equal(fx_reverted(f, 0), 0);
+	expect_decision(f, GATE_REVERTING, GATE_REVERTED, GATE_R_REVERTED);
+	assert_int_equal(f->out.audit->operator_uid, -1);
+	assert_int_equal(done_code(&f->out), GATE_EXIT_OPERATOR);
+	assert_int_equal(gate_exit_code(f->g), 6);
+	fx_free(f);
+}
+
+static void test_op_abort_while_applying(void **state)
+{
+	struct fx *f = fx_new(1, GATE_BACKEND_ULP);
+
+	(void)state;
+	to_applying(f);
+	assert_int_equal(fx_op(f, GATE_OP_ABORT, 7), 0);
+	assert_int_equal(f->out.op_err, 0);
+	assert_null(f->out.audit);
+	assert_int_equal(fx_op(f, GATE_OP_ABORT, 7), 0);
+	assert_int_equal(f->out.op_err, -EALREADY);
+	assert_int_equal(fx_applied(f, 0, false), 0);
+	expect_decision(f, GATE_APPLYING, GATE_REVERTING, GATE_R_OP_ABORT);
+	assert_int_equal(f->out.audit->operator_uid, 7);
+	assert_int_equal(fx_reverted(f, 0), 0);
+	assert_int_equal(done_code(&f->out), GATE_EXIT_OPERATOR);
+	fx_free(f);
+}
+
+static void test_op_hold_extends_bake_until_resume(void **state)
+{
+	struct fx *f = fx_new(1, GATE_BACKEND_ULP);
+	uint64_t left;
+
+	(void)state;
+	to_bake(f);
+	/* resume without a hold, hold outside BAKE: refused */
+	assert_int_equal(fx_op(f, GATE_OP_RESUME, 0), 0);
+	assert_int_equal(f->out.op_err, -EBUSY);
+	assert_int_equal(bake_run(f, 500, 1.0, 0.001, 10), GATE_BAKE);
+	assert_int_equal(fx_op(f, GATE_OP_HOLD, 1000), 0);
+	expect_decision(f, GATE_BAKE, GATE_BAKE, GATE_R_OP_HOLD);
+	assert_int_equal(f->out.audit->operator_uid, 1000);
+	assert_true(f->out.audit->held);
+	left = f->out.audit->bake_left_ns;
+	assert_true(left > 45 * SEC && left <= 50 * SEC);
+	assert_int_equal(fx_op(f, GATE_OP_HOLD, 1000), 0);
+	assert_int_equal(f->out.op_err, -EALREADY);
+	/* twice the whole bake, even slow: no look, no verdict, no end */
+	assert_int_equal(bake_run(f, 500, 1.6, 0.001, 120), GATE_BAKE);
+	assert_true(gate_snapshot(f->g, f->now)->held);
+	assert_int_equal(gate_snapshot(f->g, f->now)->bake_left_ns, left);
+	assert_int_equal(fx_op(f, GATE_OP_RESUME, 1000), 0);
+	expect_decision(f, GATE_BAKE, GATE_BAKE, GATE_R_OP_RESUME);
+	assert_false(f->out.audit->held);
+	/* looks again: the slow calls are judged and reverted */
+	assert_int_equal(bake_run(f, 500, 1.6, 0.001, 50), GATE_REVERTING);
+	assert_int_equal(f->out.audit->reason, GATE_R_REGRESSED);
+	fx_free(f);
+}
+
+static void test_op_hold_then_bake_ends_after_resume(void **state)
+{
+	struct fx *f = fx_new(1, GATE_BACKEND_ULP);
+	uint64_t t_resume;
+	unsigned int secs = 0;
+
+	(void)state;
+	to_bake(f);
+	assert_int_equal(bake_run(f, 500, 1.0, 0.001, 20), GATE_BAKE);
+	assert_int_equal(fx_op(f, GATE_OP_HOLD, 0), 0);
+	assert_int_equal(bake_run(f, 500, 1.0, 0.001, 100), GATE_BAKE);
+	/* the hang rule still applies while held: only the verdict waits */
+	assert_int_equal(fx_op(f, GATE_OP_RESUME, 0), 0);
+	t_resume = f->now;
+	while (gate_state(f->g) == GATE_BAKE && secs++ < 200)
+		bake_run(f, 500, 1.0, 0.001, 1);
+	assert_int_equal(gate_state(f->g), GATE_COMMITTED);
+	/* 40 s of bake were left at the hold, and run after the resume */
+	assert_true(f->now - t_resume >= 39 * SEC && f->now - t_resume <= 42 * SEC);
+	fx_free(f);
+}
+
+static void test_op_snapshot_time_in_state(void **state)
+{
+	struct fx *f = fx_new(1, GATE_BACKEND_ULP);
+	const struct gate_audit *a;
+
+	(void)state;
+	to_bake(f);
+	bake_run(f, 500, 1.0, 0.001, 5);
+	a = gate_snapshot(f->g, f->now);
+	assert_int_equal(a->state_ns, 5 * SEC);
+	assert_int_equal(a->bake_left_ns, 55 * SEC);
+	assert_int_equal(a->operator_uid, -1);
+	fx_free(f);
+}
+
 static void test_exit_codes_match_cli_contract(void **state)
 {
 	(void)state;
@@ -1523,6 +1893,8 @@ static void test_exit_codes_match_cli_contract(void **state)
 	assert_int_equal(GATE_EXIT_NO_WINDOW, PG_EXIT_NO_WINDOW);
 	assert_int_equal(GATE_EXIT_TRANSITION, PG_EXIT_TRANSITION);
 	assert_int_equal(GATE_EXIT_SYSTEM, PG_EXIT_SYSTEM);
+	assert_int_equal(GATE_EXIT_OPERATOR, PG_EXIT_OPERATOR);
+	assert_int_not_equal(GATE_EXIT_OPERATOR, GATE_EXIT_REGRESSED);
 }
 
 static void test_names(void **state)
@@ -1540,6 +1912,11 @@ static void test_names(void **state)
 	assert_string_equal(gate_action_name(GATE_ACT_BUMP_GENERATION), "bump_generation");
 	assert_string_equal(gate_reason_name(GATE_R_TRANSITION_TIMEOUT), "transition_timeout");
 	assert_string_equal(gate_backend_name(GATE_BACKEND_KLP), "klp");
+	for (int i = 0; i < GATE_NOPS; i++)
+		assert_int_equal(gate_op_parse(gate_op_name(i)), i);
+	assert_int_equal(gate_op_parse("commit"), -1);
+	assert_int_equal(gate_op_parse(NULL), -1);
+	assert_string_equal(gate_reason_name(GATE_R_OP_ABORT), "operator_abort");
 }
 
 int main(void)
@@ -1574,6 +1951,10 @@ int main(void)
 		cmocka_unit_test(test_inconclusive_extend_then_commit),
 		cmocka_unit_test(test_inconclusive_hold_commits_unjudged),
 		cmocka_unit_test(test_inconclusive_revert),
+		cmocka_unit_test(test_bake_waits_for_min_post_calls),
+		cmocka_unit_test(test_baseline_waits_for_controls),
+		cmocka_unit_test(test_max_bake_bounds_the_wait),
+		cmocka_unit_test(test_regression_while_waiting_for_calls),
 		cmocka_unit_test(test_short_baseline_is_not_extended),
 		cmocka_unit_test(test_cancel_before_apply_aborts),
 		cmocka_unit_test(test_cancel_in_bake_reverts),
@@ -1582,6 +1963,7 @@ int main(void)
 		cmocka_unit_test(test_unexpected_observations_refused),
 		cmocka_unit_test(test_malformed_observations_refused),
 		cmocka_unit_test(test_new_rejects_bad_options),
+		cmocka_unit_test(test_klp_nothing_to_observe),
 		cmocka_unit_test(test_audit_carries_policy_and_evidence),
 		cmocka_unit_test(test_snapshot_takes_no_decision),
 		cmocka_unit_test(test_alpha_spending_bound),
@@ -1594,6 +1976,13 @@ int main(void)
 		cmocka_unit_test(test_p50_regression_reverted_at_first_look),
 		cmocka_unit_test(test_tail_final_look_single_block_stands),
 		cmocka_unit_test(test_tail_25pct_within_2000_calls_by_default),
+		cmocka_unit_test(test_op_promote_commits_in_bake),
+		cmocka_unit_test(test_op_abort_before_apply_exit6),
+		cmocka_unit_test(test_op_abort_in_bake_reverts_exit6),
+		cmocka_unit_test(test_op_abort_while_applying),
+		cmocka_unit_test(test_op_hold_extends_bake_until_resume),
+		cmocka_unit_test(test_op_hold_then_bake_ends_after_resume),
+		cmocka_unit_test(test_op_snapshot_time_in_state),
 		cmocka_unit_test(test_exit_codes_match_cli_contract),
 		cmocka_unit_test(test_names),
 	};

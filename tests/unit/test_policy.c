@@ -60,24 +60,60 @@ static void test_every_key(void **state)
 		"dwell = 250ms\n"
 		"transition_timeout = 2m\n"
 		"bake = 1h\n"
+		"min_post_calls = 8000\n"
+		"max_bake = 2h\n"
 		"hang_timeout = 7.5s\n"
 		"p50_ratio_max = 1.07\n"
 		"p99_ratio_max = 1.3\n"
 		"error_rate_delta_max = 0.02\n"
 		"alpha = 0.001\n"
-		"on_inconclusive = hold\n"), 0);
+		"on_inconclusive = hold\n"
+		"control = parse_request, libc.so.6:malloc\n"), 0);
 	assert_int_equal(p.min_samples, 2500);
 	assert_int_equal(p.max_wait_ns, 90 * S);
 	assert_int_equal(p.dwell_ns, 250000000ULL);
 	assert_int_equal(p.transition_timeout_ns, 120 * S);
 	assert_int_equal(p.bake_ns, 3600 * S);
+	assert_int_equal(p.min_post_calls, 8000);
+	assert_int_equal(p.max_bake_ns, 7200 * S);
 	assert_int_equal(p.hang_timeout_ns, 7500000000ULL);
 	assert_true(p.p50_ratio_max == 1.07);
 	assert_true(p.p99_ratio_max == 1.3);
 	assert_true(p.error_rate_delta_max == 0.02);
 	assert_true(p.alpha == 0.001);
 	assert_int_equal(p.on_inconclusive, PG_INCONCLUSIVE_HOLD);
-	assert_int_equal(policy_nkeys(), 11);
+	assert_int_equal(p.control.n, 2);
+	assert_string_equal(p.control.name[0], "parse_request");
+	assert_string_equal(p.control.name[1], "libc.so.6:malloc");
+	assert_int_equal(policy_nkeys(), 16);
+}
+
+/* control: a list of names; bad ones refused and nothing changes; empty clears it. */
+static void test_control_list(void **state)
+{
+	char err[ERRLEN], buf[600];
+	struct pg_policy p;
+
+	(void)state;
+	policy_defaults(&p);
+	assert_int_equal(p.control.n, 0);
+	assert_int_equal(policy_set(&p, "control", "a b,c", err, sizeof(err)), 0);
+	assert_int_equal(p.control.n, 3);
+	assert_int_equal(policy_get(&p, "control", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "a b c");
+	assert_int_equal(policy_set(&p, "control", "a;rm", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "bad value 'a;rm' for key 'control': expected function names "
+			    "separated by spaces or commas");
+	assert_int_equal(p.control.n, 3);
+	assert_int_equal(policy_set(&p, "control", "1 2 3 4 5 6 7 8 9", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "at most 8 functions"));
+	memset(buf, 'x', 64);
+	buf[64] = '\0';
+	assert_int_equal(policy_set(&p, "control", buf, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "longer than 63"));
+	assert_int_equal(policy_set(&p, "control", "", err, sizeof(err)), 0);
+	assert_int_equal(p.control.n, 0);
 }
 
 static void test_on_inconclusive_values(void **state)
@@ -286,6 +322,21 @@ static void test_cross_key_rules(void **state)
 	assert_int_equal(parse(err, &p, "[gate]\nbake = 5s\n"), -EINVAL);
 	assert_non_null(strstr(err, "hang_timeout (10s) must not exceed bake (5s)"));
 	assert_int_equal(parse(err, &p, "[gate]\nbake = 5s\nhang_timeout = 5s\n"), 0);
+	/* max_bake: 0 is twice bake; below bake is refused */
+	assert_int_equal(parse(err, &p, "[gate]\nbake = 5m\nmax_bake = 1m\n"), -EINVAL);
+	assert_string_equal(err, "t.ini: max_bake (60s) must not be shorter than bake (300s): bake is "
+			    "the least the gate watches, max_bake the most");
+	assert_int_equal(parse(err, &p, "[gate]\nbake = 5m\nmax_bake = 5m\n"), 0);
+	assert_int_equal(policy_max_bake_ns(&p), 300 * S);
+	assert_int_equal(parse(err, &p, "[gate]\nbake = 5m\nmax_bake = 0\n"), 0);
+	assert_int_equal(policy_max_bake_ns(&p), 600 * S);
+	/* min_post_calls: 0 turns the wait off; otherwise as min_samples */
+	assert_int_equal(parse(err, &p, "[gate]\nmin_post_calls = 0\n"), 0);
+	assert_int_equal(policy_post_calls(&p), 0);
+	assert_int_equal(parse(err, &p, "[gate]\nmin_post_calls = 50\n"), -EINVAL);
+	assert_int_equal(parse(err, &p, "[gate]\nmin_post_calls = 1000\n"), 0);
+	assert_int_equal(policy_post_calls(&p), POLICY_DEF_MIN_SAMPLES);
+	assert_int_equal(POLICY_DEF_MIN_POST_CALLS, 4000);
 }
 
 /* --set overrides: same checks, no file or line, policy untouched on error. */
@@ -312,6 +363,29 @@ static void test_set_overrides(void **state)
 	assert_int_equal(policy_set(&p, "dwell", "1s", err, sizeof(err)), 0);
 	assert_int_equal(p.bake_ns, 600 * S);
 	assert_int_equal(p.dwell_ns, 1 * S);
+}
+
+/* signature and signing_key: the names, an absolute key, and no signature policy without a key. */
+static void test_signature_keys(void **state)
+{
+	char err[ERRLEN];
+	struct pg_policy p;
+
+	(void)state;
+	policy_defaults(&p);
+	assert_int_equal(p.signature, PG_SIGNATURE_OFF);
+	assert_string_equal(p.signing_key, "");
+	assert_int_equal(parse(err, &p, "signature = required\nsigning_key = /etc/patchgate/key.pem\n"), 0);
+	assert_int_equal(p.signature, PG_SIGNATURE_REQUIRED);
+	assert_string_equal(p.signing_key, "/etc/patchgate/key.pem");
+	assert_int_equal(parse(err, &p, "signature = optional\nsigning_key = /k.pem\n"), 0);
+	assert_int_equal(p.signature, PG_SIGNATURE_OPTIONAL);
+	assert_int_equal(parse(err, &p, "signature = required\n"), -EINVAL);
+	assert_non_null(strstr(err, "needs signing_key"));
+	assert_int_equal(parse(err, &p, "signature = always\nsigning_key = /k.pem\n"), -EINVAL);
+	assert_non_null(strstr(err, "expected off, optional or required"));
+	assert_int_equal(parse(err, &p, "signature = optional\nsigning_key = key.pem\n"), -EINVAL);
+	assert_non_null(strstr(err, "expected an absolute path"));
 }
 
 /* policy_get prints a value that policy_set reads back to the same policy. */
@@ -405,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_on_inconclusive_values),
+		cmocka_unit_test(test_control_list),
 		cmocka_unit_test(test_no_section_is_accepted),
 		cmocka_unit_test(test_unknown_key_suggests),
 		cmocka_unit_test(test_unknown_key_without_suggestion),
@@ -417,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_boundary_values),
 		cmocka_unit_test(test_cross_key_rules),
 		cmocka_unit_test(test_set_overrides),
+		cmocka_unit_test(test_signature_keys),
 		cmocka_unit_test(test_get_set_round_trip),
 		cmocka_unit_test(test_parse_file_stream),
 		cmocka_unit_test(test_example_policies),

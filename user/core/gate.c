@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The gate state machine.  Pure: time and data come in through gate_step(),
- * actions and audit records go out.  Rules: DESIGN.md "The gate",
+ * actions and audit records go out.  Rules: docs/architecture.md "The gate",
  * docs/statistics.md (alpha across looks) and docs/policy.md.
  */
 #include <errno.h>
@@ -48,7 +48,9 @@ struct gate {
 	struct pg_policy pol;
 	enum gate_backend backend;
 	bool dry_run;
-	unsigned int nfuncs;
+	unsigned int nfuncs;		/* patched functions: fn[0 .. nfuncs) */
+	unsigned int ncontrols;		/* control functions: fn[nfuncs .. nfuncs + ncontrols) */
+	char note[160];			/* gate_opts.note */
 
 	enum gate_state state;
 	bool done;
@@ -67,11 +69,15 @@ struct gate {
 	uint64_t clear_since;
 	bool blockers_reported;
 	unsigned int nblockers, nblockers_total;
-	struct gate_blocker blockers[GATE_MAX_BLOCKERS];
+	struct pg_inside blockers[GATE_MAX_BLOCKERS];
 
 	bool cancel_pending;		/* CANCEL while APPLYING */
+	int64_t abort_uid;		/* ABORT while APPLYING: the operator's uid, else -1 */
+	bool held;			/* HOLD in BAKE: no looks, the bake's clock stopped */
+	uint64_t hold_left;		/* held: the bake time left when HOLD came */
 	uint64_t bake_end;
 	bool extended;
+	bool waiting_calls;		/* past bake, waiting for min_post_calls (up to max_bake) */
 	double alpha_spent;
 	double look_alpha;
 
@@ -110,6 +116,14 @@ static const char *const obs_names[GATE_NOBS] = {
 	[GATE_OBS_TAINT] = "taint",
 	[GATE_OBS_TICK] = "tick",
 	[GATE_OBS_CANCEL] = "cancel",
+	[GATE_OBS_OPERATOR] = "operator",
+};
+
+static const char *const op_names[GATE_NOPS] = {
+	[GATE_OP_PROMOTE] = "promote",
+	[GATE_OP_ABORT] = "abort",
+	[GATE_OP_HOLD] = "hold",
+	[GATE_OP_RESUME] = "resume",
 };
 
 static const char *const reason_names[GATE_NREASONS] = {
@@ -135,6 +149,10 @@ static const char *const reason_names[GATE_NREASONS] = {
 	[GATE_R_CANCELLED] = "cancelled",
 	[GATE_R_REVERTED] = "reverted",
 	[GATE_R_REVERT_FAILED] = "revert_failed",
+	[GATE_R_OP_PROMOTE] = "operator_promote",
+	[GATE_R_OP_ABORT] = "operator_abort",
+	[GATE_R_OP_HOLD] = "operator_hold",
+	[GATE_R_OP_RESUME] = "operator_resume",
 };
 
 const char *gate_state_name(enum gate_state s)
@@ -150,6 +168,19 @@ const char *gate_obs_name(enum gate_obs_type t)
 const char *gate_reason_name(enum gate_reason r)
 {
 	return (unsigned int)r < GATE_NREASONS ? reason_names[r] : "?";
+}
+
+const char *gate_op_name(enum gate_op op)
+{
+	return (unsigned int)op < GATE_NOPS ? op_names[op] : "?";
+}
+
+int gate_op_parse(const char *name)
+{
+	for (int i = 0; name && i < GATE_NOPS; i++)
+		if (!strcmp(name, op_names[i]))
+			return i;
+	return -1;
 }
 
 const char *gate_action_name(enum gate_act_type t)
@@ -179,21 +210,23 @@ const char *gate_backend_name(enum gate_backend b)
 /* ---- which observations each state takes ------------------------------ */
 
 #define OBS(t) (1u << (t))
+/* operator actions reach every unfinished state; each state decides what it takes */
+#define OBS_OP OBS(GATE_OBS_OPERATOR)
 
 static const unsigned int allowed[GATE_NSTATES] = {
-	[GATE_IDLE] = OBS(GATE_OBS_START) | OBS(GATE_OBS_CANCEL),
+	[GATE_IDLE] = OBS(GATE_OBS_START) | OBS(GATE_OBS_CANCEL) | OBS_OP,
 	[GATE_BASELINE] = OBS(GATE_OBS_SAMPLES) | OBS(GATE_OBS_TICK) | OBS(GATE_OBS_TAINT) |
-			  OBS(GATE_OBS_TARGET_DIED) | OBS(GATE_OBS_CANCEL),
+			  OBS(GATE_OBS_TARGET_DIED) | OBS(GATE_OBS_CANCEL) | OBS_OP,
 	[GATE_WAIT_WINDOW] = OBS(GATE_OBS_SAMPLES) | OBS(GATE_OBS_TICK) | OBS(GATE_OBS_WINDOW) |
-			     OBS(GATE_OBS_TAINT) | OBS(GATE_OBS_TARGET_DIED) | OBS(GATE_OBS_CANCEL),
+			     OBS(GATE_OBS_TAINT) | OBS(GATE_OBS_TARGET_DIED) | OBS(GATE_OBS_CANCEL) | OBS_OP,
 	[GATE_APPLYING] = OBS(GATE_OBS_APPLIED) | OBS(GATE_OBS_SAMPLES) | OBS(GATE_OBS_TICK) |
-			  OBS(GATE_OBS_TAINT) | OBS(GATE_OBS_TARGET_DIED) | OBS(GATE_OBS_CANCEL),
+			  OBS(GATE_OBS_TAINT) | OBS(GATE_OBS_TARGET_DIED) | OBS(GATE_OBS_CANCEL) | OBS_OP,
 	[GATE_TRANSITION] = OBS(GATE_OBS_TRANSITION) | OBS(GATE_OBS_SAMPLES) | OBS(GATE_OBS_TICK) |
-			    OBS(GATE_OBS_TAINT) | OBS(GATE_OBS_TARGET_DIED) | OBS(GATE_OBS_CANCEL),
+			    OBS(GATE_OBS_TAINT) | OBS(GATE_OBS_TARGET_DIED) | OBS(GATE_OBS_CANCEL) | OBS_OP,
 	[GATE_BAKE] = OBS(GATE_OBS_SAMPLES) | OBS(GATE_OBS_TICK) | OBS(GATE_OBS_TAINT) |
-		      OBS(GATE_OBS_TARGET_DIED) | OBS(GATE_OBS_CANCEL),
+		      OBS(GATE_OBS_TARGET_DIED) | OBS(GATE_OBS_CANCEL) | OBS_OP,
 	[GATE_REVERTING] = OBS(GATE_OBS_REVERTED) | OBS(GATE_OBS_SAMPLES) | OBS(GATE_OBS_TICK) |
-			   OBS(GATE_OBS_TAINT) | OBS(GATE_OBS_TARGET_DIED) | OBS(GATE_OBS_CANCEL),
+			   OBS(GATE_OBS_TAINT) | OBS(GATE_OBS_TARGET_DIED) | OBS(GATE_OBS_CANCEL) | OBS_OP,
 	/* COMMITTED, REVERTED, ABORTED: nothing */
 };
 
@@ -208,12 +241,15 @@ struct gate *gate__new(const struct gate_opts *opts)
 {
 	struct gate *g = NULL;
 
-	if (!opts || !opts->nfuncs || opts->nfuncs > PG_MAX_FUNCS || !opts->funcs ||
-	    (opts->backend != GATE_BACKEND_ULP && opts->backend != GATE_BACKEND_KLP)) {
+	if (!opts || opts->nfuncs > PG_MAX_FUNCS || (opts->nfuncs && !opts->funcs) ||
+	    opts->ncontrols > POLICY_MAX_CONTROLS || (opts->ncontrols && !opts->controls) ||
+	    opts->nfuncs + opts->ncontrols > PG_MAX_FUNCS ||
+	    (opts->backend != GATE_BACKEND_ULP && opts->backend != GATE_BACKEND_KLP) ||
+	    (!opts->nfuncs && opts->backend != GATE_BACKEND_KLP)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	g = calloc(1, sizeof(*g) + opts->nfuncs * sizeof(g->fn[0]));
+	g = calloc(1, sizeof(*g) + (opts->nfuncs + opts->ncontrols) * sizeof(g->fn[0]));
 	if (!g) {
 		errno = ENOMEM;
 		return NULL;
@@ -225,10 +261,14 @@ struct gate *gate__new(const struct gate_opts *opts)
 	g->backend = opts->backend;
 	g->dry_run = opts->dry_run;
 	g->nfuncs = opts->nfuncs;
+	g->ncontrols = opts->ncontrols;
+	copy_name(g->note, sizeof(g->note), opts->note);
 	g->state = GATE_IDLE;
 	g->exit_code = -1;
-	for (unsigned int i = 0; i < g->nfuncs; i++) {
-		copy_name(g->fn[i].name, sizeof(g->fn[i].name), opts->funcs[i]);
+	g->abort_uid = -1;
+	for (unsigned int i = 0; i < g->nfuncs + g->ncontrols; i++) {
+		copy_name(g->fn[i].name, sizeof(g->fn[i].name),
+			  i < g->nfuncs ? opts->funcs[i] : opts->controls[i - g->nfuncs]);
 		g->fn[i].next_look_n = g->pol.min_samples;
 	}
 	return g;
@@ -247,6 +287,21 @@ enum gate_state gate_state(const struct gate *g)
 bool gate_done(const struct gate *g)
 {
 	return g->done;
+}
+
+unsigned int gate_nfuncs(const struct gate *g)
+{
+	return g->nfuncs;
+}
+
+int gate_fn_hists(const struct gate *g, unsigned int i, const struct pg_hist **base,
+		  const struct pg_hist **post)
+{
+	if (i >= g->nfuncs)
+		return -EINVAL;
+	*base = &g->fn[i].base;
+	*post = &g->fn[i].post;
+	return 0;
 }
 
 int gate_exit_code(const struct gate *g)
@@ -276,11 +331,39 @@ double gate_look_alpha(double alpha, unsigned int nfuncs, unsigned int j)
 
 /* ---- audit ------------------------------------------------------------- */
 
+/*
+ * The concurrent control over the same interval as the functions' own
+ * baseline and post: every control function with min_samples calls on
+ * both sides (stats_control_add).  None: the comparison is before/after.
+ */
+static void control_of(const struct gate *g, struct stats_control *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (unsigned int i = g->nfuncs; i < g->nfuncs + g->ncontrols; i++)
+		stats_control_add(c, &g->fn[i].base, &g->fn[i].post, g->pol.min_samples);
+}
+
 static void fill_evidence(struct gate *g, struct gate_audit *a)
 {
 	double alpha = gate_look_alpha(g->pol.alpha, g->nfuncs, 0);
+	struct stats_control ctl;
 
+	control_of(g, &ctl);
 	a->nfuncs = g->nfuncs;
+	a->ncontrols = g->ncontrols;
+	for (unsigned int i = 0; i < g->ncontrols; i++) {
+		const struct gate_fn *f = &g->fn[g->nfuncs + i];
+		struct gate_ctl_evidence *c = &a->ctl[i];
+
+		memcpy(c->name, f->name, sizeof(c->name));
+		c->n_base = hist_count(&f->base);
+		c->n_post = hist_count(&f->post);
+		c->p50_base = hist_quantile(&f->base, 0.50);
+		c->p99_base = hist_quantile(&f->base, 0.99);
+		c->p50_post = hist_quantile(&f->post, 0.50);
+		c->p99_post = hist_quantile(&f->post, 0.99);
+		c->used = c->n_base >= g->pol.min_samples && c->n_post >= g->pol.min_samples;
+	}
 	for (unsigned int i = 0; i < g->nfuncs; i++) {
 		struct gate_fn *f = &g->fn[i];
 		struct gate_fn_evidence *e = &a->fn[i];
@@ -290,8 +373,8 @@ static void fill_evidence(struct gate *g, struct gate_audit *a)
 			e->v = f->v;
 		} else {
 			/* the numbers as they stand, at the final look's alpha */
-			stats_compare(&f->base, &f->post, &f->cnt_base, &f->cnt_post, &g->pol,
-				      alpha, &e->v);
+			stats_compare_ctl(&f->base, &f->post, &f->cnt_base, &f->cnt_post,
+					  &g->pol, alpha, &ctl, &e->v);
 			if (g->state < GATE_BAKE)
 				e->v.outcome = STATS_INCONCLUSIVE;
 		}
@@ -311,7 +394,12 @@ static void fill_common(struct gate *g, struct gate_audit *a, uint64_t now)
 {
 	a->time_ns = now;
 	a->elapsed_ns = g->started ? now - g->t_start : 0;
+	a->state_ns = g->started && now >= g->t_state ? now - g->t_state : 0;
 	a->exit_code = -1;
+	a->operator_uid = -1;
+	a->held = g->held;
+	if (g->state == GATE_BAKE)
+		a->bake_left_ns = g->held ? g->hold_left : g->bake_end > now ? g->bake_end - now : 0;
 	a->backend = g->backend;
 	a->dry_run = g->dry_run;
 	a->baseline_short = g->baseline_short;
@@ -371,6 +459,7 @@ static void decide(struct gate *g, struct gate_out *out, uint64_t now, enum gate
 	fill_common(g, a, now);
 	a->seq = ++g->seq;
 	a->to = to;
+	a->state_ns = now - g->t_state;
 	a->reason = why;
 	a->judged = judged;
 	va_start(ap, fmt);
@@ -402,9 +491,9 @@ static bool obs_valid(const struct gate *g, const struct gate_obs *o)
 {
 	switch (o->type) {
 	case GATE_OBS_SAMPLES:
-		if (o->samples.nfuncs != g->nfuncs || !o->samples.fn)
+		if (o->samples.nfuncs != g->nfuncs + g->ncontrols || !o->samples.fn)
 			return false;
-		for (unsigned int i = 0; i < g->nfuncs; i++) {
+		for (unsigned int i = 0; i < o->samples.nfuncs; i++) {
 			const struct gate_fn_sample *s = &o->samples.fn[i];
 
 			if (!s->hist || s->errors > s->exits || s->inflight < 0)
@@ -415,6 +504,8 @@ static bool obs_valid(const struct gate *g, const struct gate_obs *o)
 		return o->window.clear || !o->window.nblockers || o->window.blockers;
 	case GATE_OBS_TRANSITION:
 		return !o->transition.nstragglers || o->transition.stragglers;
+	case GATE_OBS_OPERATOR:
+		return (unsigned int)o->op.op < GATE_NOPS && o->op.uid >= 0;
 	case GATE_OBS_APPLIED:
 		return o->applied.err <= 0 && (!o->applied.partial || o->applied.err < 0);
 	case GATE_OBS_REVERTED:
@@ -424,7 +515,7 @@ static bool obs_valid(const struct gate *g, const struct gate_obs *o)
 	}
 }
 
-static void keep_blockers(struct gate *g, unsigned int n, const struct gate_blocker *b)
+static void keep_blockers(struct gate *g, unsigned int n, const struct pg_inside *b)
 {
 	unsigned int keep = n < GATE_MAX_BLOCKERS ? n : GATE_MAX_BLOCKERS;
 
@@ -439,7 +530,7 @@ static void keep_blockers(struct gate *g, unsigned int n, const struct gate_bloc
 	g->nblockers_total = n;
 }
 
-static bool blockers_same(const struct gate *g, unsigned int n, const struct gate_blocker *b)
+static bool blockers_same(const struct gate *g, unsigned int n, const struct pg_inside *b)
 {
 	if (n != g->nblockers_total)
 		return false;
@@ -470,7 +561,7 @@ static void describe_blockers(const struct gate *g, char *buf, size_t len)
 
 static void take_baseline(struct gate *g, const struct gate_obs *o)
 {
-	for (unsigned int i = 0; i < g->nfuncs; i++) {
+	for (unsigned int i = 0; i < g->nfuncs + g->ncontrols; i++) {
 		const struct gate_fn_sample *s = &o->samples.fn[i];
 		struct gate_fn *f = &g->fn[i];
 
@@ -528,6 +619,13 @@ static bool tail_persists(struct gate_fn *f, bool final)
 
 	if (f->v.outcome != STATS_REGRESSED || f->v.rules != STATS_RULE_P99)
 		return f->v.outcome == STATS_REGRESSED;
+	/*
+	 * Judged against a concurrent control: contention that fattens the
+	 * tail fattens the control's too, and the tail test already held it
+	 * against that, so the blocks, a stand-in for a control, are not asked.
+	 */
+	if (f->v.has_control)
+		return true;
 	if (f->blocks < 2)
 		keep = final;
 	else if (!final && f->blocks < GATE_TAIL_MIN_BLOCKS)
@@ -544,7 +642,7 @@ static bool tail_persists(struct gate_fn *f, bool final)
 
 static void take_post(struct gate *g, const struct gate_obs *o, uint64_t now)
 {
-	for (unsigned int i = 0; i < g->nfuncs; i++) {
+	for (unsigned int i = 0; i < g->nfuncs + g->ncontrols; i++) {
 		const struct gate_fn_sample *s = &o->samples.fn[i];
 		struct gate_fn *f = &g->fn[i];
 		uint64_t prev_exits = f->cnt_post.exits;
@@ -594,9 +692,24 @@ static int short_fn(const struct gate *g, bool post)
 	return -1;
 }
 
+/* The first control with fewer than min_samples baseline calls, or -1. */
+static int short_ctl(const struct gate *g)
+{
+	for (unsigned int i = g->nfuncs; i < g->nfuncs + g->ncontrols; i++)
+		if (hist_count(&g->fn[i].base) < g->pol.min_samples)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The baseline is ready when every function has min_samples calls, and
+ * every control too: a control judged against a thin baseline of its own
+ * carries that noise into every verdict (its probes may also start later,
+ * in another process).  max_wait bounds the wait for the controls alone.
+ */
 static bool baseline_ready(const struct gate *g)
 {
-	return short_fn(g, false) < 0;
+	return short_fn(g, false) < 0 && short_ctl(g) < 0;
 }
 
 /*
@@ -644,6 +757,15 @@ static void regression_detail(const struct gate *g, int i, char *buf, size_t len
 	char rules[32];
 
 	rule_text(v->rules, rules, sizeof(rules));
+	if (v->has_control) {
+		snprintf(buf, len, "%s regressed (%s) against the control: p50 x%.3f p99 x%.3f "
+			 "(control x%.3f x%.3f), errors %+.4f, p bulk %.2g tail %.2g errors %.2g "
+			 "at alpha %.2g, n %" PRIu64 "/%" PRIu64,
+			 g->fn[i].name, rules, v->p50_ratio_adj, v->p99_ratio_adj,
+			 v->ctl_p50_ratio, v->ctl_p99_ratio, v->err_delta, v->mw_p, v->tail_p,
+			 v->err_p, v->alpha, v->n_base, v->n_post);
+		return;
+	}
 	snprintf(buf, len, "%s regressed (%s): p50 x%.3f p99 x%.3f errors %+.4f, "
 		 "p bulk %.2g tail %.2g errors %.2g at alpha %.2g, n %" PRIu64 "/%" PRIu64
 		 ", tail over in %u/%u blocks",
@@ -663,14 +785,19 @@ static void clear_judged(struct gate *g)
 /* Interim looks on every function whose post calls reached its next look. */
 static int interim_looks(struct gate *g)
 {
+	struct stats_control ctl;
 	int first = -1;
 
+	control_of(g, &ctl);
 	for (unsigned int i = 0; i < g->nfuncs; i++) {
 		struct gate_fn *f = &g->fn[i];
 		double a;
 
 		if (hist_count(&f->base) < g->pol.min_samples ||
 		    hist_count(&f->post) < f->next_look_n)
+			continue;
+		/* a control that has not reached min_samples yet: the look waits for it */
+		if (g->ncontrols && !ctl.n)
 			continue;
 		f->looks++;
 		a = gate_look_alpha(g->pol.alpha, g->nfuncs, f->looks);
@@ -679,7 +806,8 @@ static int interim_looks(struct gate *g)
 		g->alpha_spent += a;
 		g->look_alpha = a;
 		f->judged = true;
-		stats_compare(&f->base, &f->post, &f->cnt_base, &f->cnt_post, &g->pol, a, &f->v);
+		stats_compare_ctl(&f->base, &f->post, &f->cnt_base, &f->cnt_post, &g->pol, a, &ctl,
+				  &f->v);
 		if (tail_persists(f, false) && first < 0)
 			first = (int)i;
 	}
@@ -690,8 +818,11 @@ static int interim_looks(struct gate *g)
 static int final_look(struct gate *g)
 {
 	double a = gate_look_alpha(g->pol.alpha, g->nfuncs, 0);
+	struct stats_control ctl;
 	int first = -1;
 
+	/* a control short of calls even now is left out: before/after, said in the record */
+	control_of(g, &ctl);
 	for (unsigned int i = 0; i < g->nfuncs; i++) {
 		struct gate_fn *f = &g->fn[i];
 
@@ -701,19 +832,56 @@ static int final_look(struct gate *g)
 		f->judged = true;
 		g->alpha_spent += a;
 		g->look_alpha = a;
-		stats_compare(&f->base, &f->post, &f->cnt_base, &f->cnt_post, &g->pol, a, &f->v);
+		stats_compare_ctl(&f->base, &f->post, &f->cnt_base, &f->cnt_post, &g->pol, a, &ctl,
+				  &f->v);
 		if (tail_persists(f, true) && first < 0)
 			first = (int)i;
 	}
 	return first;
 }
 
-/* End of BAKE: commit, revert, extend or hold.  See docs/policy.md. */
+/* The first function with fewer than @want post calls, or -1. */
+static int few_post(const struct gate *g, uint64_t want)
+{
+	for (unsigned int i = 0; i < g->nfuncs; i++)
+		if (hist_count(&g->fn[i].post) < want)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * End of BAKE: wait for min_post_calls (up to max_bake), then commit,
+ * revert, extend or hold.  See docs/policy.md.
+ */
 static void bake_end(struct gate *g, struct gate_out *out, uint64_t now)
 {
-	char buf[256];
+	char buf[256], shortof[128] = "";
 	int sb = short_fn(g, false), sp = short_fn(g, true), bad;
+	uint64_t want = policy_post_calls(&g->pol);
+	int few = want ? few_post(g, want) : -1;
 	bool extend_helps = false;
+
+	/*
+	 * bake is the least the gate watches: a verdict on fewer post calls
+	 * than the power analysis asks for waits, up to max_bake from the
+	 * start of the bake.  Interim looks go on meanwhile.
+	 */
+	if (few >= 0 && now - g->t_state < policy_max_bake_ns(&g->pol)) {
+		if (!g->waiting_calls) {
+			g->waiting_calls = true;
+			g->extended = true;
+			decide(g, out, now, GATE_BAKE, GATE_R_BAKE_EXTENDED, -1, false,
+			       "%s has %" PRIu64 " post calls, min_post_calls asks for %" PRIu64
+			       ": baking on until it has them, up to max_bake (%.3gs)",
+			       g->fn[few].name, hist_count(&g->fn[few].post), want,
+			       (double)policy_max_bake_ns(&g->pol) / 1e9);
+		}
+		return;
+	}
+	if (few >= 0)
+		snprintf(shortof, sizeof(shortof), "; max_bake reached with %s at %" PRIu64
+			 " of the %" PRIu64 " post calls min_post_calls asks for", g->fn[few].name,
+			 hist_count(&g->fn[few].post), want);
 
 	for (unsigned int i = 0; i < g->nfuncs; i++)
 		if (hist_count(&g->fn[i].post) < g->pol.min_samples &&
@@ -755,9 +923,14 @@ static void bake_end(struct gate *g, struct gate_out *out, uint64_t now)
 			       g->fn[k].blocks_over, g->fn[k].blocks, g->fn[k].v.p99_ratio);
 			return;
 		}
+		if (!g->nfuncs) {
+			decide(g, out, now, GATE_COMMITTED, GATE_R_BAKE_OK, GATE_EXIT_COMMITTED, false,
+			       "nothing to observe: no new taint and no WARN for the bake");
+			return;
+		}
 		decide(g, out, now, GATE_COMMITTED, GATE_R_BAKE_OK, GATE_EXIT_COMMITTED, true,
-		       "no regression in %u function(s) at alpha %.2g per function",
-		       g->nfuncs, gate_look_alpha(g->pol.alpha, g->nfuncs, 0));
+		       "no regression in %u function(s) at alpha %.2g per function%s",
+		       g->nfuncs, gate_look_alpha(g->pol.alpha, g->nfuncs, 0), shortof);
 		return;
 	}
 	{
@@ -787,6 +960,16 @@ static void time_rules(struct gate *g, struct gate_out *out, uint64_t now)
 		if (now - g->t_state < g->pol.max_wait_ns)
 			return;
 		i = short_fn(g, false);
+		if (i < 0) {
+			/* only controls are short: those stay out of the verdicts that need them */
+			i = short_ctl(g);
+			decide(g, out, now, GATE_WAIT_WINDOW, GATE_R_BASELINE_DONE, -1, false,
+			       "baseline has >= %" PRIu64 " calls of each of %u function(s); control "
+			       "%s has %" PRIu64 " by max_wait: left out where it is short",
+			       g->pol.min_samples, g->nfuncs, i >= 0 ? g->fn[i].name : "?",
+			       i >= 0 ? hist_count(&g->fn[i].base) : 0);
+			return;
+		}
 		g->baseline_short = true;
 		decide(g, out, now, GATE_WAIT_WINDOW, GATE_R_BASELINE_SHORT, -1, false,
 		       "max_wait reached with %s at %" PRIu64 " of %" PRIu64
@@ -828,7 +1011,7 @@ static void time_rules(struct gate *g, struct gate_out *out, uint64_t now)
 			start_revert(g, out, now, GATE_R_HUNG, GATE_EXIT_REGRESSED, true, buf);
 			return;
 		}
-		if (now >= g->bake_end)
+		if (!g->held && now >= g->bake_end)
 			bake_end(g, out, now);
 		return;
 	default:
@@ -846,9 +1029,13 @@ static void on_samples(struct gate *g, const struct gate_obs *o, uint64_t now,
 	case GATE_BASELINE:
 		take_baseline(g, o);
 		if (baseline_ready(g)) {
-			decide(g, out, now, GATE_WAIT_WINDOW, GATE_R_BASELINE_DONE, -1, false,
-			       "baseline has >= %" PRIu64 " calls of each of %u function(s)",
-			       g->pol.min_samples, g->nfuncs);
+			if (!g->nfuncs)
+				decide(g, out, now, GATE_WAIT_WINDOW, GATE_R_BASELINE_DONE, -1, false,
+				       "no function to take a baseline of");
+			else
+				decide(g, out, now, GATE_WAIT_WINDOW, GATE_R_BASELINE_DONE, -1, false,
+				       "baseline has >= %" PRIu64 " calls of each of %u function(s)",
+				       g->pol.min_samples, g->nfuncs);
 			return;
 		}
 		break;
@@ -857,8 +1044,8 @@ static void on_samples(struct gate *g, const struct gate_obs *o, uint64_t now,
 		break;
 	case GATE_BAKE:
 		take_post(g, o, now);
-		if (find_hung(g, now) >= 0)
-			break;		/* time_rules reports it */
+		if (find_hung(g, now) >= 0 || g->held)
+			break;		/* time_rules reports a hang; a held bake takes no look */
 		bad = interim_looks(g);
 		if (bad >= 0) {
 			regression_detail(g, bad, buf, sizeof(buf));
@@ -868,7 +1055,7 @@ static void on_samples(struct gate *g, const struct gate_obs *o, uint64_t now,
 		break;
 	default:
 		/* APPLYING, TRANSITION, REVERTING: only in-flight is of interest */
-		for (unsigned int i = 0; i < g->nfuncs; i++)
+		for (unsigned int i = 0; i < g->nfuncs + g->ncontrols; i++)
 			g->fn[i].inflight = o->samples.fn[i].inflight;
 		break;
 	}
@@ -919,7 +1106,7 @@ static void enter_bake(struct gate *g, struct gate_out *out, uint64_t now,
 		       enum gate_reason why, const char *detail)
 {
 	g->bake_end = now + g->pol.bake_ns;
-	for (unsigned int i = 0; i < g->nfuncs; i++) {
+	for (unsigned int i = 0; i < g->nfuncs + g->ncontrols; i++) {
 		hist_reset(&g->fn[i].post);
 		hist_reset(&g->fn[i].block_from);
 		g->fn[i].block_t = now;
@@ -945,6 +1132,12 @@ static void on_applied(struct gate *g, const struct gate_obs *o, uint64_t now,
 		}
 		decide(g, out, now, GATE_ABORTED, GATE_R_APPLY_FAILED, GATE_EXIT_SYSTEM, false,
 		       "%s; nothing applied", buf);
+		return;
+	}
+	if (g->cancel_pending && g->abort_uid >= 0) {
+		start_revert(g, out, now, GATE_R_OP_ABORT, GATE_EXIT_OPERATOR, false,
+			     "applied, but aborted by the operator meanwhile: reverting");
+		g->audit.operator_uid = g->abort_uid;
 		return;
 	}
 	if (g->cancel_pending) {
@@ -1072,6 +1265,103 @@ static void on_cancel(struct gate *g, uint64_t now, struct gate_out *out)
 	}
 }
 
+/* Refuse an operator action: nothing changes, nothing is recorded. */
+static void op_refuse(struct gate_out *out, int err, const char *why)
+{
+	out->op_err = err;
+	out->op_why = why;
+}
+
+static void op_abort(struct gate *g, int64_t uid, uint64_t now, struct gate_out *out)
+{
+	switch (g->state) {
+	case GATE_IDLE:
+	case GATE_BASELINE:
+	case GATE_WAIT_WINDOW:
+		decide(g, out, now, GATE_ABORTED, GATE_R_OP_ABORT, GATE_EXIT_OPERATOR, false,
+		       "aborted by the operator (uid %" PRId64 "); nothing applied", uid);
+		break;
+	case GATE_APPLYING:
+		/* the APPLIED result decides: revert what went in */
+		if (g->cancel_pending) {
+			op_refuse(out, -EALREADY, "already cancelled: the patch is reverted "
+				  "as soon as the apply returns");
+			return;
+		}
+		g->cancel_pending = true;
+		g->abort_uid = uid;
+		return;
+	case GATE_TRANSITION:
+	case GATE_BAKE: {
+		char d[128];
+
+		snprintf(d, sizeof(d), "aborted by the operator (uid %" PRId64 ") in %s: reverting",
+			 uid, gate_state_name(g->state));
+		start_revert(g, out, now, GATE_R_OP_ABORT, GATE_EXIT_OPERATOR, false, d);
+		break;
+	}
+	default:
+		op_refuse(out, -EBUSY, "a revert is already in progress");
+		return;
+	}
+	g->audit.operator_uid = uid;
+}
+
+static void on_operator(struct gate *g, const struct gate_obs *o, uint64_t now,
+			struct gate_out *out)
+{
+	int64_t uid = o->op.uid;
+	double left;
+
+	switch (o->op.op) {
+	case GATE_OP_ABORT:
+		op_abort(g, uid, now, out);
+		return;
+	case GATE_OP_PROMOTE:
+		if (g->state != GATE_BAKE) {
+			op_refuse(out, -EBUSY, "promote commits a patch in BAKE only");
+			return;
+		}
+		left = g->held ? (double)g->hold_left / 1e9 :
+		       g->bake_end > now ? (double)(g->bake_end - now) / 1e9 : 0.0;
+		g->held = false;
+		decide(g, out, now, GATE_COMMITTED, GATE_R_OP_PROMOTE, GATE_EXIT_COMMITTED, false,
+		       "promoted by the operator (uid %" PRId64 ") with %.1fs of bake left: "
+		       "committed unjudged", uid, left);
+		break;
+	case GATE_OP_HOLD:
+		if (g->state != GATE_BAKE) {
+			op_refuse(out, -EBUSY, "hold pauses the verdict in BAKE only");
+			return;
+		}
+		if (g->held) {
+			op_refuse(out, -EALREADY, "already held");
+			return;
+		}
+		g->held = true;
+		g->hold_left = g->bake_end > now ? g->bake_end - now : 0;
+		decide(g, out, now, GATE_BAKE, GATE_R_OP_HOLD, -1, false,
+		       "held by the operator (uid %" PRId64 "): verdict paused with %.1fs of bake "
+		       "left", uid, (double)g->hold_left / 1e9);
+		break;
+	case GATE_OP_RESUME:
+		if (g->state != GATE_BAKE || !g->held) {
+			op_refuse(out, -EBUSY, "resume goes on with a held BAKE only");
+			return;
+		}
+		g->held = false;
+		g->bake_end = now + g->hold_left;
+		decide(g, out, now, GATE_BAKE, GATE_R_OP_RESUME, -1, false,
+		       "resumed by the operator (uid %" PRId64 "): %.1fs of bake left", uid,
+		       (double)g->hold_left / 1e9);
+		break;
+	default:
+		op_refuse(out, -EINVAL, "unknown action");
+		return;
+	}
+	g->audit.operator_uid = uid;
+}
+
 int gate_step(struct gate *g, const struct gate_obs *obs, uint64_t now_ns,
 	      struct gate_out *out)
 {
@@ -1093,8 +1383,10 @@ int gate_step(struct gate *g, const struct gate_obs *obs, uint64_t now_ns,
 		g->taint = g->taint_ref = obs->start.taint;
 		add_action(out, GATE_ACT_ATTACH_PROBES, GATE_R_STARTED, -1);
 		decide(g, out, now_ns, GATE_BASELINE, GATE_R_STARTED, -1, false,
-		       "%s gate on %u function(s)%s", gate_backend_name(g->backend), g->nfuncs,
-		       g->dry_run ? " (dry run)" : "");
+		       "%s gate on %u function(s)%s%s%s%s", gate_backend_name(g->backend), g->nfuncs,
+		       g->dry_run ? " (dry run)" : "", g->note[0] ? "; " : "", g->note,
+		       g->nfuncs ? "" : "; nothing to observe: the kernel's health (taint, WARNs) "
+		       "is all the bake watches");
 		break;
 	case GATE_OBS_SAMPLES:
 		on_samples(g, obs, now_ns, out);
@@ -1124,6 +1416,9 @@ int gate_step(struct gate *g, const struct gate_obs *obs, uint64_t now_ns,
 		break;
 	case GATE_OBS_CANCEL:
 		on_cancel(g, now_ns, out);
+		break;
+	case GATE_OBS_OPERATOR:
+		on_operator(g, obs, now_ns, out);
 		break;
 	case GATE_NOBS:
 		break;

@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <patchgate/abi.h>
+#include "inside.h"
 #include "policy.h"
 #include "stats.h"
 
@@ -71,6 +72,7 @@ enum gate_obs_type {
 	GATE_OBS_TAINT,		/* kernel taint mask / new WARNs */
 	GATE_OBS_TICK,		/* time passed, nothing else */
 	GATE_OBS_CANCEL,	/* operator interrupt */
+	GATE_OBS_OPERATOR,	/* an operator action over the control channel */
 	GATE_NOBS,
 };
 
@@ -106,15 +108,39 @@ enum gate_reason {
 	GATE_R_CANCELLED,
 	GATE_R_REVERTED,
 	GATE_R_REVERT_FAILED,
+	GATE_R_OP_PROMOTE,		/* the operator committed the patch before the bake ended */
+	GATE_R_OP_ABORT,		/* the operator aborted: nothing applied, or reverting */
+	GATE_R_OP_HOLD,			/* the operator paused the verdict (and the bake's clock) */
+	GATE_R_OP_RESUME,		/* the operator let the verdict go on */
 	GATE_NREASONS,
 };
 
-/* Exit codes: the same values as enum pg_exit (cli/cli.h, docs/cli.md). */
+/* Exit codes: the same values as enum pg_exit (ctx/ctx.h, docs/ctx.md). */
 #define GATE_EXIT_COMMITTED	0
 #define GATE_EXIT_REGRESSED	2
 #define GATE_EXIT_NO_WINDOW	3
 #define GATE_EXIT_TRANSITION	4
 #define GATE_EXIT_SYSTEM	5
+#define GATE_EXIT_OPERATOR	6	/* aborted by the operator (reverted, or nothing applied) */
+
+/*
+ * Operator actions (GATE_OBS_OPERATOR), each audited with the acting uid:
+ *   PROMOTE  BAKE -> COMMITTED now, unjudged (exit 0).
+ *   ABORT    before APPLY: -> ABORTED; APPLYING: revert once applied;
+ *            TRANSITION, BAKE: -> REVERTING; the run ends with exit 6.
+ *   HOLD     BAKE only: no look is taken and the bake's clock stops until
+ *            RESUME.  The safety rules (hang, taint, death) still apply.
+ *   RESUME   a held BAKE: looks again, the bake's remaining time runs on.
+ * A state that does not take the action changes nothing, records
+ * nothing, and says why in gate_out.op_err / op_why.
+ */
+enum gate_op {
+	GATE_OP_PROMOTE = 0,
+	GATE_OP_ABORT,
+	GATE_OP_HOLD,
+	GATE_OP_RESUME,
+	GATE_NOPS,
+};
 
 #define GATE_NAME_LEN		64
 #define GATE_COMM_LEN		16
@@ -146,14 +172,7 @@ enum gate_reason {
  */
 #define GATE_TAINT_IGNORED	((1ULL << 12) | (1ULL << 13) | (1ULL << 15))
 
-/* Who holds a target function (WAIT_WINDOW) or has not switched yet (TRANSITION). */
-struct gate_blocker {
-	int32_t pid;			/* tgid */
-	int32_t tid;
-	char comm[GATE_COMM_LEN];
-	char func[GATE_NAME_LEN];	/* function held, or where a straggler sleeps */
-	char state[16];			/* "S", "D", "running", ... */
-};
+/* Who holds a target function (WAIT_WINDOW) or has not switched yet (TRANSITION): struct pg_inside. */
 
 /*
  * One function's data in a SAMPLES observation: cumulative for the current
@@ -175,13 +194,13 @@ struct gate_obs {
 			uint64_t taint;		/* kernel taint mask now (0 if unknown) */
 		} start;
 		struct {
-			unsigned int nfuncs;	/* must equal gate_opts.nfuncs */
+			unsigned int nfuncs;	/* gate_opts.nfuncs + ncontrols */
 			const struct gate_fn_sample *fn;
 		} samples;
 		struct {
 			bool clear;
 			unsigned int nblockers;	/* total; GATE_MAX_BLOCKERS kept */
-			const struct gate_blocker *blockers;
+			const struct pg_inside *blockers;
 		} window;
 		struct {
 			int err;		/* 0 or negative errno */
@@ -190,7 +209,7 @@ struct gate_obs {
 		struct {
 			bool done;
 			unsigned int nstragglers;
-			const struct gate_blocker *stragglers;
+			const struct pg_inside *stragglers;
 		} transition;
 		struct {
 			int err;		/* 0 or negative errno */
@@ -202,6 +221,10 @@ struct gate_obs {
 		struct {
 			int status;		/* wait status, for the record */
 		} died;
+		struct {
+			enum gate_op op;
+			int64_t uid;		/* the acting uid (SO_PEERCRED), >= 0 */
+		} op;
 	};
 };
 
@@ -224,6 +247,14 @@ struct gate_fn_evidence {
 	unsigned int blocks_over;	/* of which p99 > p99_ratio_max x baseline p99 */
 };
 
+/* A control function's numbers over the same baseline and post. */
+struct gate_ctl_evidence {
+	char name[GATE_NAME_LEN];
+	uint64_t n_base, n_post;
+	double p50_base, p99_base, p50_post, p99_post;	/* ns */
+	bool used;			/* min_samples on both sides: in the comparison */
+};
+
 /* One decision: a state change, or a BAKE extension, or a revert retry. */
 struct gate_audit {
 	uint64_t seq;			/* 1, 2, ... per gate */
@@ -232,6 +263,10 @@ struct gate_audit {
 	enum gate_state from, to;
 	enum gate_reason reason;
 	char detail[256];		/* one human sentence with the deciding numbers */
+	int64_t operator_uid;		/* the acting uid of an operator action, else -1 */
+	uint64_t state_ns;		/* time in the current state (snapshots) */
+	bool held;			/* BAKE is held by the operator */
+	uint64_t bake_left_ns;		/* BAKE: time left until the final look (held: frozen) */
 	int exit_code;			/* -1 unless this decision ends the run */
 	enum gate_backend backend;
 	bool dry_run;
@@ -244,9 +279,11 @@ struct gate_audit {
 	struct pg_policy policy;	/* the values in force */
 	unsigned int nblockers;		/* blockers or stragglers kept below */
 	unsigned int nblockers_total;
-	struct gate_blocker blockers[GATE_MAX_BLOCKERS];
+	struct pg_inside blockers[GATE_MAX_BLOCKERS];
 	unsigned int nfuncs;
 	struct gate_fn_evidence fn[PG_MAX_FUNCS];
+	unsigned int ncontrols;
+	struct gate_ctl_evidence ctl[POLICY_MAX_CONTROLS];
 };
 
 /* What one step asks for. */
@@ -257,15 +294,32 @@ struct gate_out {
 	const struct gate_audit *audit;
 	/* with GATE_ACT_REPORT_BLOCKERS; same lifetime */
 	unsigned int nblockers, nblockers_total;
-	const struct gate_blocker *blockers;
+	const struct pg_inside *blockers;
+	/* OPERATOR: 0 taken, or -EBUSY / -EALREADY with op_why (nothing changed) */
+	int op_err;
+	const char *op_why;
 };
 
 struct gate_opts {
 	const struct pg_policy *policy;	/* copied; NULL: defaults */
 	enum gate_backend backend;
-	unsigned int nfuncs;		/* 1 .. PG_MAX_FUNCS */
+	/*
+	 * 1 .. PG_MAX_FUNCS; 0 for a kernel patch with nothing to observe (no
+	 * function, or only functions of modules not loaded): the gate then
+	 * applies, waits for the transition and bakes on the kernel's health
+	 * alone, and its records say so.
+	 */
+	unsigned int nfuncs;
 	const char *const *funcs;	/* names, copied (truncated to GATE_NAME_LEN - 1) */
+	/*
+	 * Control functions (docs/statistics.md, "Concurrent control"):
+	 * SAMPLES carry nfuncs + ncontrols entries, the controls last.  They
+	 * are measured, never judged; the patched ones are judged against them.
+	 */
+	unsigned int ncontrols;		/* 0 .. POLICY_MAX_CONTROLS */
+	const char *const *controls;
 	bool dry_run;			/* stop when the window is clear (ABORTED, exit 0) */
+	const char *note;		/* NULL, or why functions go unobserved: in STARTED's detail */
 };
 
 struct gate;
@@ -295,6 +349,14 @@ int gate_exit_code(const struct gate *g);
  */
 const struct gate_audit *gate_snapshot(struct gate *g, uint64_t now_ns);
 
+/*
+ * Function @i's (0 .. nfuncs - 1) baseline and post-patch histograms as the
+ * gate holds them, for displays.  -EINVAL for a bad index.
+ */
+int gate_fn_hists(const struct gate *g, unsigned int i, const struct pg_hist **base,
+		  const struct pg_hist **post);
+unsigned int gate_nfuncs(const struct gate *g);
+
 /* Per-function alpha of BAKE look @j (1-based); j = 0 is the final look. */
 double gate_look_alpha(double alpha, unsigned int nfuncs, unsigned int j);
 
@@ -303,5 +365,8 @@ const char *gate_obs_name(enum gate_obs_type t);
 const char *gate_action_name(enum gate_act_type t);
 const char *gate_reason_name(enum gate_reason r);
 const char *gate_backend_name(enum gate_backend b);
+const char *gate_op_name(enum gate_op op);
+/* The action named @name ("promote", ...), or -1. */
+int gate_op_parse(const char *name);
 
 #endif

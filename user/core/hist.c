@@ -4,6 +4,7 @@
  * per power of two) so that BPF programs fill them with a few instructions
  * and user space merges per-CPU copies by plain addition.
  */
+#include <math.h>
 #include <string.h>
 #include "hist.h"
 
@@ -146,6 +147,52 @@ double hist_count_above(const struct pg_hist *h, double v)
 			above += (double)h->slots[i] * (hi - v) / (hi - lo);
 	}
 	return above;
+}
+
+void hist_scale(struct pg_hist *dst, const struct pg_hist *src, double factor)
+{
+	double acc[PG_HIST_BUCKETS] = { 0 }, cum = 0.0;
+	uint64_t prev = 0;
+
+	if (!(factor > 0.0) || factor == 1.0) {
+		if (dst != src)
+			*dst = *src;
+		return;
+	}
+	for (unsigned int i = 0; i < PG_HIST_BUCKETS; i++) {
+		double c = (double)src->slots[i], lo, hi;
+		unsigned int b;
+
+		if (!src->slots[i])
+			continue;
+		lo = (double)hist_bucket_lo(i) * factor;
+		hi = (double)hist_bucket_hi(i) * factor;
+		if (lo >= (double)UINT64_MAX / 2) {
+			acc[PG_HIST_BUCKETS - 1] += c;
+			continue;
+		}
+		/* walk the target buckets the scaled range [lo, hi) overlaps */
+		for (b = hist_bucket((uint64_t)lo); b < PG_HIST_BUCKETS; b++) {
+			double blo = (double)hist_bucket_lo(b), bhi = (double)hist_bucket_hi(b);
+			double from = lo > blo ? lo : blo, to = hi < bhi ? hi : bhi;
+
+			if (b == PG_HIST_BUCKETS - 1)
+				to = hi;
+			if (to > from)
+				acc[b] += c * (to - from) / (hi - lo);
+			if (bhi >= hi)
+				break;
+		}
+	}
+	/* round the running total, so that the counts sum to the source's */
+	for (unsigned int b = 0; b < PG_HIST_BUCKETS; b++) {
+		uint64_t r;
+
+		cum += acc[b];
+		r = (uint64_t)llround(cum);
+		dst->slots[b] = r - prev;
+		prev = r;
+	}
 }
 
 uint64_t hist_max(const struct pg_hist *h)

@@ -29,6 +29,13 @@ double hist_quantile(const struct pg_hist *h, double q);
 double hist_mean(const struct pg_hist *h);
 /* Number of samples strictly above value @v (bucket-interpolated). */
 double hist_count_above(const struct pg_hist *h, double v);
+/*
+ * dst = src with every value multiplied by @factor (> 0): each bucket's
+ * calls spread uniformly over its scaled range, split between the buckets
+ * that range overlaps, rounded so that the total is unchanged.  The
+ * control's drift applied to a baseline (docs/statistics.md).
+ */
+void hist_scale(struct pg_hist *dst, const struct pg_hist *src, double factor);
 /* Largest non-empty bucket's upper bound, 0 if empty. */
 uint64_t hist_max(const struct pg_hist *h);
 

@@ -9,24 +9,28 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "duration.h"
 #include "policy.h"
 
 #define NS_PER_S 1000000000.0
 
 enum key_kind {
 	K_COUNT,	/* positive integer */
-	K_DURATION,	/* seconds, suffix ms/s/m/h */
+	K_DURATION,	/* core/duration.h: seconds, or a us/ms/s/m/h suffix */
 	K_RATIO,	/* >= 1.0 */
 	K_FRACTION,	/* [0, 1] */
 	K_ALPHA,	/* (0, POLICY_ALPHA_MAX] */
 	K_INCONCLUSIVE,	/* extend|revert|hold */
+	K_FUNCS,	/* function names, separated by spaces or commas; "" for none */
+	K_SIGNATURE,	/* off|optional|required */
+	K_PATH,		/* an absolute path, or "" (unset) */
 };
 
 struct key_desc {
 	const char *name;
 	enum key_kind kind;
 	size_t off;		/* offset in struct pg_policy */
-	bool allow_zero;	/* durations: 0 accepted */
+	bool allow_zero;	/* durations and counts: 0 accepted (0: the documented fallback) */
 };
 
 #define OFF(f) offsetof(struct pg_policy, f)
@@ -37,12 +41,17 @@ static const struct key_desc keys[] = {
 	{ "dwell", K_DURATION, OFF(dwell_ns), true },
 	{ "transition_timeout", K_DURATION, OFF(transition_timeout_ns), false },
 	{ "bake", K_DURATION, OFF(bake_ns), false },
+	{ "min_post_calls", K_COUNT, OFF(min_post_calls), true },
+	{ "max_bake", K_DURATION, OFF(max_bake_ns), true },
 	{ "hang_timeout", K_DURATION, OFF(hang_timeout_ns), false },
 	{ "p50_ratio_max", K_RATIO, OFF(p50_ratio_max), false },
 	{ "p99_ratio_max", K_RATIO, OFF(p99_ratio_max), false },
 	{ "error_rate_delta_max", K_FRACTION, OFF(error_rate_delta_max), false },
 	{ "alpha", K_ALPHA, OFF(alpha), false },
 	{ "on_inconclusive", K_INCONCLUSIVE, OFF(on_inconclusive), false },
+	{ "control", K_FUNCS, OFF(control), true },
+	{ "signature", K_SIGNATURE, OFF(signature), false },
+	{ "signing_key", K_PATH, OFF(signing_key), false },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -55,6 +64,7 @@ void policy_defaults(struct pg_policy *p)
 	p->dwell_ns = POLICY_DEF_DWELL_NS;
 	p->transition_timeout_ns = POLICY_DEF_TRANSITION_NS;
 	p->bake_ns = POLICY_DEF_BAKE_NS;
+	p->min_post_calls = POLICY_DEF_MIN_POST_CALLS;
 	p->hang_timeout_ns = POLICY_DEF_HANG_NS;
 	p->p50_ratio_max = POLICY_DEF_P50_RATIO_MAX;
 	p->p99_ratio_max = POLICY_DEF_P99_RATIO_MAX;
@@ -72,6 +82,19 @@ const char *policy_inconclusive_name(enum pg_on_inconclusive v)
 		return "revert";
 	case PG_INCONCLUSIVE_HOLD:
 		return "hold";
+	}
+	return "?";
+}
+
+const char *policy_signature_name(enum pg_signature v)
+{
+	switch (v) {
+	case PG_SIGNATURE_OFF:
+		return "off";
+	case PG_SIGNATURE_OPTIONAL:
+		return "optional";
+	case PG_SIGNATURE_REQUIRED:
+		return "required";
 	}
 	return "?";
 }
@@ -158,36 +181,37 @@ static int parse_number(const char *s, double *out, char **end)
 	return 0;
 }
 
-static int parse_duration(const char *s, uint64_t *ns)
+/*
+ * A list of function names: [A-Za-z0-9_.$@:/+-] each (a symbol, or
+ * OBJECT:SYMBOL as `watch` takes it), separated by spaces or commas.
+ */
+static const char *parse_funcs(const char *value, struct pg_funclist *out)
 {
-	double v, mult;
-	char *end;
+	struct pg_funclist l = { 0 };
+	const char *c = value;
 
-	if (parse_number(s, &v, &end))
-		return -EINVAL;
-	if (!*end || !strcmp(end, "s"))
-		mult = 1.0;
-	else if (!strcmp(end, "ms"))
-		mult = 1e-3;
-	else if (!strcmp(end, "m"))
-		mult = 60.0;
-	else if (!strcmp(end, "h"))
-		mult = 3600.0;
-	else
-		return -EINVAL;
-	v *= mult * NS_PER_S;
-	if (v > (double)POLICY_DURATION_MAX_NS)
-		return -ERANGE;
-	*ns = (uint64_t)llround(v);
-	return 0;
-}
+	while (*c) {
+		size_t n = 0;
 
-static void fmt_duration(uint64_t ns, char *buf, size_t len)
-{
-	if (ns % 1000000000ULL == 0)
-		snprintf(buf, len, "%llus", (unsigned long long)(ns / 1000000000ULL));
-	else
-		snprintf(buf, len, "%gms", (double)ns / 1e6);
+		while (*c == ' ' || *c == ',' || *c == '\t')
+			c++;
+		if (!*c)
+			break;
+		if (l.n == POLICY_MAX_CONTROLS)
+			return "at most 8 functions";
+		while (c[n] && c[n] != ' ' && c[n] != ',' && c[n] != '\t') {
+			if (!strchr("_.$@:/+-", c[n]) && !(c[n] >= '0' && c[n] <= '9') &&
+			    !((c[n] | 0x20) >= 'a' && (c[n] | 0x20) <= 'z'))
+				return "expected function names separated by spaces or commas";
+			n++;
+		}
+		if (n >= POLICY_FUNC_LEN)
+			return "a function name is longer than 63 characters";
+		memcpy(l.name[l.n++], c, n);
+		c += n;
+	}
+	*out = l;
+	return NULL;
 }
 
 int policy_set(struct pg_policy *p, const char *key, const char *value,
@@ -226,6 +250,10 @@ int policy_set(struct pg_policy *p, const char *key, const char *value,
 			why = "expected a whole number of calls";
 			break;
 		}
+		if (n == 0 && k->allow_zero) {
+			*(uint64_t *)field = 0;
+			return 0;
+		}
 		if (n < POLICY_MIN_SAMPLES_MIN || n > POLICY_MIN_SAMPLES_MAX) {
 			why = "must be between 100 and 100000000 (the tail test needs >= 100)";
 			break;
@@ -235,14 +263,14 @@ int policy_set(struct pg_policy *p, const char *key, const char *value,
 	}
 	case K_DURATION: {
 		uint64_t ns;
-		int r = parse_duration(value, &ns);
+		int r = pg_duration_parse(value, &ns);
 
 		if (r == -ERANGE) {
 			why = "longer than 24h";
 			break;
 		}
 		if (r) {
-			why = "expected a duration such as 300, 30s, 500ms, 5m or 1h";
+			why = "expected a duration such as 300, 30s, 500ms, 250us, 5m or 1h";
 			break;
 		}
 		if (!ns && !k->allow_zero) {
@@ -297,6 +325,34 @@ int policy_set(struct pg_policy *p, const char *key, const char *value,
 			break;
 		}
 		return 0;
+	case K_FUNCS:
+		why = parse_funcs(value, (struct pg_funclist *)field);
+		if (why)
+			break;
+		return 0;
+	case K_SIGNATURE:
+		if (!strcmp(value, "off"))
+			*(enum pg_signature *)field = PG_SIGNATURE_OFF;
+		else if (!strcmp(value, "optional"))
+			*(enum pg_signature *)field = PG_SIGNATURE_OPTIONAL;
+		else if (!strcmp(value, "required"))
+			*(enum pg_signature *)field = PG_SIGNATURE_REQUIRED;
+		else {
+			why = "expected off, optional or required";
+			break;
+		}
+		return 0;
+	case K_PATH:
+		if (value[0] && value[0] != '/') {
+			why = "expected an absolute path";
+			break;
+		}
+		if (strlen(value) >= POLICY_PATH_MAX) {
+			why = "longer than 1023 bytes";
+			break;
+		}
+		snprintf((char *)field, POLICY_PATH_MAX, "%s", value);
+		return 0;
 	}
 	snprintf(err, errlen, "bad value '%s' for key '%s': %s", value, key,
 		 why ? why : "invalid");
@@ -316,7 +372,7 @@ int policy_get(const struct pg_policy *p, const char *key, char *buf, size_t len
 		snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)field);
 		break;
 	case K_DURATION:
-		fmt_duration(*(const uint64_t *)field, buf, len);
+		pg_duration_format(*(const uint64_t *)field, buf, len);
 		break;
 	case K_RATIO:
 	case K_FRACTION:
@@ -327,8 +383,38 @@ int policy_get(const struct pg_policy *p, const char *key, char *buf, size_t len
 		snprintf(buf, len, "%s",
 			 policy_inconclusive_name(*(const enum pg_on_inconclusive *)field));
 		break;
+	case K_FUNCS: {
+		const struct pg_funclist *l = field;
+		size_t off = 0;
+
+		buf[0] = '\0';
+		for (unsigned int i = 0; i < l->n && off < len; i++)
+			off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", l->name[i]);
+		break;
+	}
+	case K_SIGNATURE:
+		snprintf(buf, len, "%s", policy_signature_name(*(const enum pg_signature *)field));
+		break;
+	case K_PATH:
+		snprintf(buf, len, "%s", (const char *)field);
+		break;
 	}
 	return 0;
+}
+
+uint64_t policy_max_bake_ns(const struct pg_policy *p)
+{
+	if (p->max_bake_ns)
+		return p->max_bake_ns;
+	return p->bake_ns > UINT64_MAX / POLICY_MAX_BAKE_FACTOR ? UINT64_MAX :
+	       p->bake_ns * POLICY_MAX_BAKE_FACTOR;
+}
+
+uint64_t policy_post_calls(const struct pg_policy *p)
+{
+	if (!p->min_post_calls)
+		return 0;
+	return p->min_post_calls > p->min_samples ? p->min_post_calls : p->min_samples;
 }
 
 int policy_validate(const struct pg_policy *p, char *err, size_t errlen)
@@ -336,17 +422,29 @@ int policy_validate(const struct pg_policy *p, char *err, size_t errlen)
 	char a[32], b[32];
 
 	if (p->dwell_ns >= p->max_wait_ns) {
-		fmt_duration(p->dwell_ns, a, sizeof(a));
-		fmt_duration(p->max_wait_ns, b, sizeof(b));
+		pg_duration_format(p->dwell_ns, a, sizeof(a));
+		pg_duration_format(p->max_wait_ns, b, sizeof(b));
 		snprintf(err, errlen, "dwell (%s) must be shorter than max_wait (%s), "
 			 "or no window could ever qualify", a, b);
 		return -EINVAL;
 	}
 	if (p->hang_timeout_ns > p->bake_ns) {
-		fmt_duration(p->hang_timeout_ns, a, sizeof(a));
-		fmt_duration(p->bake_ns, b, sizeof(b));
+		pg_duration_format(p->hang_timeout_ns, a, sizeof(a));
+		pg_duration_format(p->bake_ns, b, sizeof(b));
 		snprintf(err, errlen, "hang_timeout (%s) must not exceed bake (%s), "
 			 "or a hang could never be seen", a, b);
+		return -EINVAL;
+	}
+	if (p->max_bake_ns && p->max_bake_ns < p->bake_ns) {
+		pg_duration_format(p->max_bake_ns, a, sizeof(a));
+		pg_duration_format(p->bake_ns, b, sizeof(b));
+		snprintf(err, errlen, "max_bake (%s) must not be shorter than bake (%s): bake is the "
+			 "least the gate watches, max_bake the most", a, b);
+		return -EINVAL;
+	}
+	if (p->signature != PG_SIGNATURE_OFF && !p->signing_key[0]) {
+		snprintf(err, errlen, "signature = %s needs signing_key = /path/to/key.pem (an Ed25519 "
+			 "public key)", policy_signature_name(p->signature));
 		return -EINVAL;
 	}
 	return 0;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "duration.h"
 
 /* The one section name policy files use. */
 #define POLICY_SECTION		"gate"
@@ -20,18 +21,39 @@ enum pg_on_inconclusive {
 	PG_INCONCLUSIVE_HOLD,		/* keep the patch, commit unjudged (exit 0) */
 };
 
+/* Control functions (key `control`): names as `watch` takes them. */
+#define POLICY_MAX_CONTROLS	8
+#define POLICY_FUNC_LEN		64
+struct pg_funclist {
+	unsigned int n;
+	char name[POLICY_MAX_CONTROLS][POLICY_FUNC_LEN];
+};
+/* Detached signatures over patch files (PATCH.sig beside PATCH). */
+enum pg_signature {
+	PG_SIGNATURE_OFF = 0,		/* not looked at */
+	PG_SIGNATURE_OPTIONAL,		/* verified when PATCH.sig exists */
+	PG_SIGNATURE_REQUIRED,		/* PATCH.sig must exist and verify */
+};
+
+#define POLICY_PATH_MAX		1024	/* signing_key */
+
 struct pg_policy {
 	uint64_t min_samples;		/* calls per function, per side */
 	uint64_t max_wait_ns;		/* bound on BASELINE, and again on WAIT_WINDOW */
 	uint64_t dwell_ns;		/* window must stay clear this long */
 	uint64_t transition_timeout_ns;	/* klp transition bound */
-	uint64_t bake_ns;		/* post-patch observation time */
+	uint64_t bake_ns;		/* post-patch observation time (at least) */
+	uint64_t min_post_calls;	/* post calls the bake waits for; 0: none */
+	uint64_t max_bake_ns;		/* bound on the bake's wait for them; 0: 2 x bake */
 	uint64_t hang_timeout_ns;	/* in-flight above baseline with no progress */
 	double p50_ratio_max;		/* post/base p50 allowed */
 	double p99_ratio_max;		/* post/base p99 allowed */
 	double error_rate_delta_max;	/* post - base error fraction allowed */
 	double alpha;			/* family-wise false-revert rate, per run */
 	enum pg_on_inconclusive on_inconclusive;
+	struct pg_funclist control;	/* concurrent control functions; none: before/after */
+	enum pg_signature signature;
+	char signing_key[POLICY_PATH_MAX];	/* Ed25519 public key (PEM), absolute; "" unset */
 };
 
 /* Defaults (docs/policy.md). */
@@ -40,6 +62,12 @@ struct pg_policy {
 #define POLICY_DEF_DWELL_NS		(1ULL * 1000000000ULL)
 #define POLICY_DEF_TRANSITION_NS	(60ULL * 1000000000ULL)
 #define POLICY_DEF_BAKE_NS		(300ULL * 1000000000ULL)
+/*
+ * Post calls a 25% tail-only p99 shift needs to be caught in 95% of runs
+ * with a control at sigma 0.5 (bench/detection, docs/benchmarks.md "Drift").
+ */
+#define POLICY_DEF_MIN_POST_CALLS	4000
+#define POLICY_MAX_BAKE_FACTOR		2	/* max_bake = 0: this many bakes */
 #define POLICY_DEF_HANG_NS		(10ULL * 1000000000ULL)
 #define POLICY_DEF_P50_RATIO_MAX	1.10
 #define POLICY_DEF_P99_RATIO_MAX	1.15
@@ -50,11 +78,19 @@ struct pg_policy {
 /* Limits a value must respect (docs/policy.md). */
 #define POLICY_MIN_SAMPLES_MIN		100
 #define POLICY_MIN_SAMPLES_MAX		100000000ULL
-#define POLICY_DURATION_MAX_NS		(86400ULL * 1000000000ULL)
+#define POLICY_DURATION_MAX_NS		PG_DURATION_MAX_NS
 #define POLICY_ALPHA_MAX		0.01
 #define POLICY_RATIO_MAX		100.0
 
 void policy_defaults(struct pg_policy *p);
+
+/* max_bake in force: the key, or POLICY_MAX_BAKE_FACTOR x bake when it is 0. */
+uint64_t policy_max_bake_ns(const struct pg_policy *p);
+/* Post calls the bake waits for: the larger of min_post_calls and min_samples; 0 when min_post_calls is 0. */
+uint64_t policy_post_calls(const struct pg_policy *p);
+
+/* "off", "optional", "required". */
+const char *policy_signature_name(enum pg_signature v);
 
 /*
  * Set one key from its text value, as a file line or `--set key=value`

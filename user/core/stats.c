@@ -200,11 +200,154 @@ static double ratio(double post, double base)
 	return base > 0.0 ? post / base : 0.0;
 }
 
+/* Half-width of the quantile span stats_log_median_se reads: p45 to p55. */
+#define STATS_MED_SPAN	0.05
+
+double stats_log_median_se(const struct pg_hist *h)
+{
+	uint64_t n = hist_count(h);
+	double lo = hist_quantile(h, 0.5 - STATS_MED_SPAN), hi = hist_quantile(h, 0.5 + STATS_MED_SPAN);
+
+	if (!n || !(lo > 0.0) || !(hi > 0.0))
+		return 0.0;
+	/* one bucket's width at least: a narrow law does not get an exact median */
+	return fmax(log(hi / lo), 1.0 / PG_HIST_SUB) / (4.0 * STATS_MED_SPAN * sqrt((double)n));
+}
+
+static const double ctl_qs[STATS_CTL_NQ] = STATS_CTL_QS;
+
+/*
+ * How much denser @post is than the baseline around the baseline's
+ * quantile @q: its share in the baseline's band q +- 0.005 over the
+ * band's 1%, at least 1.  A threshold off by a little moves a post count
+ * by that much more than the baseline's, so it scales the threshold's
+ * part of the variance (a drift that fattens the tail makes it > 1).
+ * @base is the (scaled) baseline whose quantiles are the thresholds.
+ */
+static double band_density(const struct pg_hist *base, const struct pg_hist *post, double q)
+{
+	double lo = hist_quantile(base, q - 0.005), hi = hist_quantile(base, q + 0.005);
+	double np = (double)hist_count(post);
+
+	if (!(np > 0.0))
+		return 1.0;
+	return fmax(1.0, (hist_count_above(post, lo) - hist_count_above(post, hi)) / np / 0.01);
+}
+static const double ctl_ws[STATS_CTL_NQ] = STATS_CTL_WS;
+
+void stats_control_add(struct stats_control *c, const struct pg_hist *base,
+		       const struct pg_hist *post, uint64_t min_samples)
+{
+	uint64_t nb = hist_count(base), np = hist_count(post);
+	double b50 = hist_quantile(base, 0.50), b99 = hist_quantile(base, 0.99);
+	double p50 = hist_quantile(post, 0.50), p99 = hist_quantile(post, 0.99);
+
+	if (nb < min_samples || np < min_samples || !nb || !np || !(b50 > 0.0) ||
+	    !(b99 > 0.0) || !(p50 > 0.0) || !(p99 > 0.0))
+		return;
+	c->n++;
+	c->n_base += nb;
+	c->n_post += np;
+	c->log_p50 += log(p50 / b50);
+	c->log_p99 += log(p99 / b99);
+	c->var_log_p50 += pow(stats_log_median_se(base), 2) + pow(stats_log_median_se(post), 2);
+	/* the tail above its baseline's quantiles, moved by its own scale drift (p50 ratio) */
+	for (unsigned int i = 0; i < STATS_CTL_NQ; i++) {
+		double t = hist_quantile(base, ctl_qs[i]);
+
+		double g, lo = hist_quantile(base, ctl_qs[i] - 0.005) * (p50 / b50);
+		double hi = hist_quantile(base, ctl_qs[i] + 0.005) * (p50 / b50);
+		double m = hist_count_above(base, t);
+
+		g = fmax(1.0, (hist_count_above(post, lo) - hist_count_above(post, hi)) /
+			      (double)np / 0.01);
+		c->tail_base[i] += m;
+		c->tail_base_var[i] += g * g * (m + 0.5);
+		c->tail_post[i] += hist_count_above(post, t * (p50 / b50));
+	}
+}
+
+/*
+ * The tail against the control, a difference in differences of exceedance
+ * shares: the function's share of post calls above its baseline's
+ * quantile q moved by the control's scale drift (@scaled's quantile q),
+ * minus its baseline's share above its quantile q (1 - q), against the
+ * same difference of the controls (each above its own baseline quantile
+ * moved by its own p50 ratio).  A scale drift leaves both differences at
+ * 0; contention that preempts a share p of the calls of both functions
+ * adds p to both.  Poisson variance of the four shares (half a call added
+ * to each count).  One test per STATS_CTL_QS threshold, weighted
+ * Bonferroni; fills the ctl_tail_* fields of @v from the deciding one.
+ * Returns the one-sided p-value that the function's tail grew by more than
+ * the control's.
+ */
+static double tail_vs_control(const struct pg_hist *base, const struct pg_hist *scaled,
+			      const struct pg_hist *post, const struct stats_control *c,
+			      struct stats_verdict *v)
+{
+	double nb = (double)v->n_base, np = (double)v->n_post;
+	double ncb = (double)c->n_base, ncp = (double)c->n_post;
+	double pmin = INFINITY;
+
+	for (unsigned int i = 0; i < STATS_CTL_NQ; i++) {
+		double m = hist_count_above(base, hist_quantile(base, ctl_qs[i]));
+		double k = hist_count_above(post, hist_quantile(scaled, ctl_qs[i]));
+		double d, var, p, k0, g = band_density(scaled, post, ctl_qs[i]);
+
+		d = (k / np - m / nb) - (c->tail_post[i] / ncp - c->tail_base[i] / ncb);
+		/*
+		 * The function's post count as the null expects it: its baseline
+		 * share, plus the control's change when that grew.
+		 */
+		k0 = np * (m / nb + fmax(0.0, c->tail_post[i] / ncp - c->tail_base[i] / ncb));
+		var = (k0 + 0.5) / (np * np) + g * g * (m + 0.5) / (nb * nb) +
+		      (c->tail_post[i] + 0.5) / (ncp * ncp) + c->tail_base_var[i] / (ncb * ncb);
+		p = stats_norm_sf(d / sqrt(var)) / ctl_ws[i];
+		if (p < pmin) {
+			pmin = p;
+			v->ctl_tail_q = ctl_qs[i];
+			v->ctl_tail_base = c->tail_base[i];
+			v->ctl_tail_post = c->tail_post[i];
+		}
+	}
+	return fmin(1.0, pmin);
+}
+
+/*
+ * Whether the controls' own tails grew beyond their scale drift: their
+ * calls above their moved baseline p99 (the last STATS_CTL_QS threshold)
+ * against the share their baselines had, one-sided z past
+ * STATS_CTL_TAIL_Z (Poisson variance, the baselines' noise included).
+ * Then the tail's practical effect is judged beyond the controls' p99
+ * ratio, not their p50 ratio alone.
+ */
+static bool control_tail_grew(const struct stats_control *c)
+{
+	const unsigned int i = STATS_CTL_NQ - 1;
+	double ncb = (double)c->n_base, ncp = (double)c->n_post, e, var;
+
+	if (!(ncb > 0.0) || !(ncp > 0.0))
+		return false;
+	e = c->tail_base[i] / ncb * ncp;
+	var = e + e * ncp / ncb + 0.5;
+	return (c->tail_post[i] - e) / sqrt(var) > STATS_CTL_TAIL_Z;
+}
+
 enum stats_outcome stats_compare(const struct pg_hist *base, const struct pg_hist *post,
 				 const struct stats_counts *cb, const struct stats_counts *cp,
 				 const struct pg_policy *pol, double alpha,
 				 struct stats_verdict *v)
 {
+	return stats_compare_ctl(base, post, cb, cp, pol, alpha, NULL, v);
+}
+
+enum stats_outcome stats_compare_ctl(const struct pg_hist *base, const struct pg_hist *post,
+				     const struct stats_counts *cb, const struct stats_counts *cp,
+				     const struct pg_policy *pol, double alpha,
+				     const struct stats_control *ctl, struct stats_verdict *v)
+{
+	bool has_ctl = ctl && ctl->n;
+
 	memset(v, 0, sizeof(*v));
 	v->alpha = alpha;
 	v->alpha_bulk = alpha * STATS_ALPHA_SHARE_BULK;
@@ -221,9 +364,62 @@ enum stats_outcome stats_compare(const struct pg_hist *base, const struct pg_his
 	v->p50_ratio = ratio(v->p50_post, v->p50_base);
 	v->p90_ratio = ratio(v->p90_post, v->p90_base);
 	v->p99_ratio = ratio(v->p99_post, v->p99_base);
+	v->p50_ratio_adj = v->p50_ratio;
+	v->p99_ratio_adj = v->p99_ratio;
 
-	v->mw_p = stats_mann_whitney(base, post, &v->mw_u, &v->mw_z);
-	stats_tail_test(base, post, v);
+	if (has_ctl) {
+		struct pg_hist scaled;	/* 8.7 KiB: the stack holds it */
+
+		v->has_control = true;
+		v->ctl_funcs = ctl->n;
+		v->ctl_n_base = ctl->n_base;
+		v->ctl_n_post = ctl->n_post;
+		v->ctl_p50_ratio = exp(ctl->log_p50 / ctl->n);
+		v->ctl_p99_ratio = exp(ctl->log_p99 / ctl->n);
+		v->p50_ratio_adj = v->p50_ratio / v->ctl_p50_ratio;
+		/*
+		 * The p99 beyond the control's scale drift: its p50 ratio, which
+		 * 2000 calls estimate to about 2% where a p99 ratio has 6% of
+		 * noise.  A drift that fattens only the tails (contention) shows
+		 * in the tail test against the control, not here.
+		 */
+		v->p99_ratio_adj = v->p99_ratio / v->ctl_p50_ratio;
+		if (control_tail_grew(ctl))
+			v->p99_ratio_adj = v->p99_ratio / fmax(v->ctl_p50_ratio, v->ctl_p99_ratio);
+		/* the baseline as the control's drift would have moved it */
+		hist_scale(&scaled, base, v->ctl_p50_ratio);
+		v->mw_p = stats_mann_whitney(&scaled, post, &v->mw_u, &v->mw_z);
+		/*
+		 * The scaled baseline holds the control's drift as if it were
+		 * exact; the log medians' z-test holds its noise.  Both must
+		 * stand out (intersection-union).
+		 */
+		if (v->p50_ratio > 0.0) {
+			double se = sqrt(pow(stats_log_median_se(base), 2) +
+					 pow(stats_log_median_se(post), 2) +
+					 ctl->var_log_p50 / ((double)ctl->n * ctl->n));
+
+			v->ctl_bulk_p = se > 0.0 ? stats_norm_sf(log(v->p50_ratio_adj) / se) : 1.0;
+		} else {
+			v->ctl_bulk_p = 1.0;
+		}
+		v->mw_p = fmax(v->mw_p, v->ctl_bulk_p);
+		/*
+		 * The tail must stand out both against the baseline moved by the
+		 * control's scale drift and against the control's own tail change
+		 * (an intersection-union test: its p-value is the larger of the
+		 * two).  The first sees a tail that grew more than the load step
+		 * explains; the second, a tail that grew more than contention
+		 * fattened the control's.
+		 */
+		stats_tail_test(&scaled, post, v);
+		v->ctl_tail_p = v->n_base && v->n_post ?
+				tail_vs_control(base, &scaled, post, ctl, v) : 1.0;
+		v->tail_p = fmax(v->tail_p, v->ctl_tail_p);
+	} else {
+		v->mw_p = stats_mann_whitney(base, post, &v->mw_u, &v->mw_z);
+		stats_tail_test(base, post, v);
+	}
 
 	if (cb)
 		v->cnt_base = *cb;
@@ -248,9 +444,9 @@ enum stats_outcome stats_compare(const struct pg_hist *base, const struct pg_his
 		v->outcome = STATS_INCONCLUSIVE;
 		return v->outcome;
 	}
-	if ((v->significant & STATS_RULE_P50) && v->p50_ratio > pol->p50_ratio_max)
+	if ((v->significant & STATS_RULE_P50) && v->p50_ratio_adj > pol->p50_ratio_max)
 		v->rules |= STATS_RULE_P50;
-	if ((v->significant & STATS_RULE_P99) && v->p99_ratio > pol->p99_ratio_max)
+	if ((v->significant & STATS_RULE_P99) && v->p99_ratio_adj > pol->p99_ratio_max)
 		v->rules |= STATS_RULE_P99;
 	if ((v->significant & STATS_RULE_ERRORS) && v->err_delta > pol->error_rate_delta_max)
 		v->rules |= STATS_RULE_ERRORS;

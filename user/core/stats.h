@@ -36,6 +36,17 @@ struct pg_policy;
 #define STATS_TAIL_NQ		2
 #define STATS_TAIL_QS		{ 0.99, 0.995 }
 #define STATS_TAIL_WS		{ 0.8, 0.2 }
+/*
+ * Thresholds of the tail test against a concurrent control (baseline
+ * quantiles, moved by the control's scale drift) and their shares of that
+ * test's alpha.  p98 sees a slowed slowest 3% with twice the z of p99;
+ * p99 keeps a slowed slowest 1% in view (docs/statistics.md).
+ */
+#define STATS_CTL_NQ		1
+#define STATS_CTL_QS		{ 0.99 }
+#define STATS_CTL_WS		{ 1.0 }
+/* The controls' tail grew (one-sided z past this): p99_ratio_adj divides by their p99 ratio. */
+#define STATS_CTL_TAIL_Z	1.645
 /* Shares of alpha per test (Bonferroni, weighted); they sum to 1. */
 #define STATS_ALPHA_SHARE_BULK	0.15
 #define STATS_ALPHA_SHARE_TAIL	0.70
@@ -86,11 +97,60 @@ struct stats_verdict {
 	double tail_expected;		/* post calls expected above it under no change */
 	double tail_p;			/* one-sided: more post calls above than chance */
 
+	/*
+	 * The concurrent control (stats_compare_ctl), when one was used: its
+	 * drift over the same interval, and the function's ratios with that
+	 * drift divided out.  Without a control, has_control is false and the
+	 * *_adj ratios equal the plain ones.
+	 */
+	bool has_control;
+	unsigned int ctl_funcs;		/* controls with min_samples on both sides */
+	uint64_t ctl_n_base, ctl_n_post;
+	double ctl_p50_ratio, ctl_p99_ratio;	/* the control's post / base */
+	double ctl_tail_q;		/* threshold quantile behind ctl_tail_p (STATS_CTL_QS) */
+	double ctl_tail_base, ctl_tail_post;	/* its calls above its own baseline ctl_tail_q,
+						   the post's moved by its p50 ratio */
+	double ctl_tail_p;		/* the tail's exceedance share against the control's */
+	double ctl_bulk_p;		/* log p50 ratio against the control's (z, both noises) */
+	double p50_ratio_adj;		/* p50_ratio / the control's p50 ratio */
+	double p99_ratio_adj;		/* p99_ratio / the control's p50 ratio (its scale drift), or
+					   / its p99 ratio when larger and its tail grew */
+
 	struct stats_counts cnt_base, cnt_post;
 	double err_rate_base, err_rate_post, err_delta;	/* fractions; delta = post - base */
 	double err_z;
 	double err_p;			/* one-sided: post error rate higher */
 };
+
+/*
+ * A concurrent control: functions the patch does not touch, measured over
+ * the same baseline and bake.  Add each control's two histograms with
+ * stats_control_add(); a control with fewer than @min_samples calls on a
+ * side is left out.  docs/statistics.md, "Concurrent control".
+ */
+struct stats_control {
+	unsigned int n;			/* controls added */
+	uint64_t n_base, n_post;	/* their calls, summed */
+	double log_p50, log_p99;	/* sums of log(post / base) quantile ratios */
+	double var_log_p50;		/* sum of their log p50 ratios' variances */
+	/*
+	 * Calls above each control's own baseline quantile STATS_CTL_QS[i],
+	 * summed; post calls above it moved by that control's p50 ratio.
+	 */
+	double tail_base[STATS_CTL_NQ], tail_post[STATS_CTL_NQ];
+	/* the thresholds' part of the variance: tail_base scaled by the post's density there */
+	double tail_base_var[STATS_CTL_NQ];
+};
+
+void stats_control_add(struct stats_control *c, const struct pg_hist *base,
+		       const struct pg_hist *post, uint64_t min_samples);
+
+/*
+ * Standard error of the log of @h's median, from the spread of its log
+ * quantiles around the median (the order-statistic law: 1 / (2 f sqrt n)).
+ * 0 when @h is empty.
+ */
+double stats_log_median_se(const struct pg_hist *h);
 
 /* Upper tail of the standard normal, P(Z > z). */
 double stats_norm_sf(double z);
@@ -143,5 +203,30 @@ enum stats_outcome stats_compare(const struct pg_hist *base, const struct pg_his
 const char *stats_outcome_name(enum stats_outcome o);
 /* "p50", "p99", "errors" for a single rule bit; NULL otherwise. */
 const char *stats_rule_name(unsigned int rule);
+
+/*
+ * stats_compare() relative to a concurrent control (NULL, or one with no
+ * control added: exactly stats_compare()).  With a control:
+ *   bulk   Mann-Whitney of the post calls against the baseline scaled by
+ *          the control's p50 ratio AND a z-test of the difference in
+ *          differences of log medians whose variance holds the control's
+ *          noise too (stats_log_median_se); mw_p is the larger p-value,
+ *          ctl_bulk_p the second's;
+ *   tail   the tail test against the baseline scaled by the control's p50
+ *          ratio AND a difference in differences of exceedance shares:
+ *          the post share above the scaled baseline's p98 / p99 minus the
+ *          baseline's 2% / 1%, against the same difference of the
+ *          controls (one-sided z, Poisson variance of the four counts,
+ *          weighted Bonferroni over the two thresholds); tail_p is the
+ *          larger p-value, ctl_tail_p the second's;
+ *   rules  p50 and p99: the ratio divided by the control's p50 ratio; the
+ *          p99 by its p99 ratio instead when that is larger and the
+ *          control's own tail grew (STATS_CTL_TAIL_Z).
+ * Errors are judged as without a control.
+ */
+enum stats_outcome stats_compare_ctl(const struct pg_hist *base, const struct pg_hist *post,
+				     const struct stats_counts *cb, const struct stats_counts *cp,
+				     const struct pg_policy *pol, double alpha,
+				     const struct stats_control *ctl, struct stats_verdict *v);
 
 #endif

@@ -1,68 +1,89 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The live gate: drives the pure state machine (core/gate.h) with real
- * observations and performs its actions through a backend.  One backend
- * per kind of patch (gate_ulp.c, gate_klp.c) fills this table; the driver
- * (gate_run.c) owns the loop, the clock, signals, output and the audit log.
+ * observations (gate_observe.c, the same for every kind of target) and
+ * performs its actions through the patch backend (backend/backend.h,
+ * called from gate_patch.c).  Each kind (gate_ulp.c, gate_klp.c) says
+ * where its patch's functions are; the driver (gate_run.c) owns the loop,
+ * the clock, signals, output and the audit log.
  */
 #ifndef PG_GATE_RUN_H
 #define PG_GATE_RUN_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "cli/cmds.h"
+#include "gate/opts.h"
+#include "backend/backend.h"
 #include "core/gate.h"
 
 struct gr;
+struct gate_live;
 
+/*
+ * A kind of target: its patch backend (apply, transition, revert, health
+ * through pg_backend_ops, glued in gate_patch.c) and where the patch's
+ * functions are for the observation (gate_observe.c, the same for every
+ * kind).
+ */
 struct gr_backend {
 	const char *name;
 	enum gate_backend kind;
+	const struct pg_backend_ops *ops;
 	/*
-	 * Validate the patch and the target, fill gr->nfuncs / gr->fname with
-	 * the functions it replaces.  Nothing may change on the target here.
+	 * Fill g->fspec, g->new_fspec and g->new_code for the functions
+	 * gate_patch_open() found (g->nfuncs, g->fname).  Nothing attached.
 	 * Returns a PG_EXIT_* code (0 to go on) after printing any error.
 	 */
-	int (*prepare)(struct gr *g);
-	/* Attach the baseline probes to the old functions. */
-	int (*attach)(struct gr *g);
-	/* Current generation's cumulative counters (fn[i].hist points into backend memory). */
-	int (*samples)(struct gr *g, struct gate_fn_sample *fn);
-	/* Is a window open?  Fill up to GATE_MAX_BLOCKERS blockers, count all in *total. */
-	int (*window)(struct gr *g, bool *clear, struct gate_blocker *b, unsigned int *total);
-	/*
-	 * Apply.  Returns 0 or a negative errno; *partial when something may be
-	 * left applied.  Must bump the probe generation and move probes to the
-	 * new code itself (a probe and a jump never share bytes).
-	 */
-	int (*apply)(struct gr *g, bool *partial);
-	/* klp only: transition progress; NULL for instant backends. */
-	int (*transition)(struct gr *g, bool *done, struct gate_blocker *b, unsigned int *total);
-	/* BUMP_GENERATION after a transition (klp); NULL when apply already bumped. */
-	int (*bump)(struct gr *g);
-	/* Revert (and, for klp, wait for the reverse transition and unload). */
-	int (*revert)(struct gr *g);
-	/* > 0: the target died (process) ; 0 alive. */
-	int (*died)(struct gr *g, int *status);
-	/* Kernel taint mask now and new WARNs since last call; NULL for processes. */
-	int (*taint)(struct gr *g, uint64_t *mask, unsigned int *new_warns);
-	/* Residency of hung calls, for naming them: fill blockers. */
-	int (*stuck)(struct gr *g, struct gate_blocker *b, unsigned int *total);
-	void (*cleanup)(struct gr *g);
+	int (*where)(struct gr *g);
 };
 
 struct gr {
-	struct pg_cli *cli;
+	struct pg_ctx *ctx;
 	const struct pg_apply_opts *o;
 	const struct gr_backend *be;
 	struct pg_policy pol;
 	unsigned int nfuncs;
 	char fname[PG_MAX_FUNCS][GATE_NAME_LEN];
 	const char *patch_name;		/* for records: basename of the patch */
+	char sha256[65], build_id[64];	/* for records: the patch file's, from open */
 	bool applied;			/* the backend applied something */
 	bool no_window;			/* apply found no instant free of the functions */
-	void *priv;			/* backend state */
+	bool record_failed;		/* an audit or phase write failed: stop, exit 5 */
+	bool observe_failed;		/* the probes' maps failed the observation: stop, exit 5 */
+	char note[160];			/* be->where: why functions go unobserved, for the records */
+	/*
+	 * Where the functions are, for the observation (gate_observe.h), set
+	 * by be->where as heap strings that gate_observe_close() frees.
+	 * fspec[i]: the replaced function i as probe_target__resolve() takes
+	 * it.  new_fspec[i]: its replacement, when the probes must move there
+	 * at apply (NULL: they stay).  new_code: the object whose code a
+	 * patched call runs (the patch file, the patch module).
+	 */
+	char *fspec[PG_MAX_FUNCS];
+	char *new_fspec[PG_MAX_FUNCS];
+	char *new_code;
+	/*
+	 * Sibling control (--control-pid): the replaced functions probed in
+	 * an unpatched process of the same binary; controls after the
+	 * policy's, in the order of fname.
+	 */
+	unsigned int nsib;
+	char sibname[PG_MAX_FUNCS][GATE_NAME_LEN];
+	struct gate_observe *obs;	/* gate_observe.c's state */
+	struct pg_backend *pb;		/* the open patch (gate_patch.c) */
+	struct gate_live *live;		/* the live model and control socket, or NULL (gate/live.h) */
+	bool live_failed;		/* a publish failed: said once */
+	uint64_t taint_fed;		/* the taint mask last fed to the gate */
 };
+
+/* gate_patch.c: the gate's calls through be->ops; each prints its own errors. */
+int gate_be_exit(enum pg_be_fail f);
+int gate_patch_open(struct gr *g);
+int gate_patch_apply(struct gr *g, bool *partial);
+int gate_patch_transition(struct gr *g, bool *done, struct pg_inside *b, unsigned int *total);
+int gate_patch_revert(struct gr *g);
+int gate_patch_health(struct gr *g, struct pg_health *h);
+void gate_patch_close(struct gr *g);
 
 extern const struct gr_backend gr_ulp_backend;
 extern const struct gr_backend gr_klp_backend;

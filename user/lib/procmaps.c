@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * /proc/PID/maps, one line per mapping:
+ *   start-end perms offset dev inode[ padding path]
+ * The path is the rest of the line: it may hold spaces, so it is never
+ * split on them.  Lines are read with getline(), so no path is cut short.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "lib/procmaps.h"
+
+#define DELETED_SUFFIX " (deleted)"
+
+void procmaps__free(struct procmaps *pm)
+{
+	if (!pm)
+		return;
+	for (int i = 0; i < pm->n; i++)
+		free((char *)pm->m[i].path);
+	free(pm->m);
+	free(pm);
+}
+
+/* Parse one line into @m (path strdup'ed).  1: parsed, 0: not a mapping line, -ENOMEM. */
+static int parse_line(char *line, struct procmap *m)
+{
+	const size_t sl = strlen(DELETED_SUFFIX);
+	unsigned long long s, e, off;
+	char perms[8], *path;
+	size_t len;
+	int pos = 0;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &s, &e, perms, &off, &pos) < 4)
+		return 0;
+	memset(m, 0, sizeof(*m));
+	m->start = s;
+	m->end = e;
+	m->off = off;
+	snprintf(m->perms, sizeof(m->perms), "%.4s", perms);
+	path = pos ? line + pos : line + strlen(line);
+	len = strcspn(path, "\n");
+	path[len] = '\0';
+	if (len > sl && !strcmp(path + len - sl, DELETED_SUFFIX)) {
+		path[len - sl] = '\0';
+		m->deleted = true;
+	}
+	m->path = strdup(path);
+	return m->path ? 1 : -ENOMEM;
+}
+
+int procmaps__read(int pid, struct procmaps **out)
+{
+	struct procmaps *pm = NULL;
+	char fn[64], *line = NULL;
+	size_t linecap = 0;
+	int err = 0, cap = 0;
+	FILE *f = NULL;
+
+	*out = NULL;
+	snprintf(fn, sizeof(fn), "/proc/%d/maps", procmaps__view_pid(pid));
+	f = fopen(fn, "re");
+	if (!f) {
+		err = errno == ENOENT ? -ESRCH : -errno;
+		goto cleanup;
+	}
+	pm = calloc(1, sizeof(*pm));
+	if (!pm) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	while (getline(&line, &linecap, f) > 0) {
+		int r;
+
+		if (pm->n == cap) {
+			struct procmap *nm;
+
+			cap = cap ? cap * 2 : 256;
+			nm = realloc(pm->m, cap * sizeof(*nm));
+			if (!nm) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			pm->m = nm;
+		}
+		r = parse_line(line, &pm->m[pm->n]);
+		if (r < 0) {
+			err = r;
+			goto cleanup;
+		}
+		pm->n += r;
+	}
+	if (ferror(f))
+		err = errno ? -errno : -EIO;
+cleanup:
+	free(line);
+	if (f)
+		fclose(f);
+	if (err) {
+		procmaps__free(pm);
+		return err;
+	}
+	*out = pm;
+	return 0;
+}
+
+int pg_proc_starttime(int pid, unsigned long long *out)
+{
+	char fn[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/stat", pid);
+	fd = open(fn, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ESRCH;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* comm may hold spaces */
+	if (!p)
+		return -EIO;
+	/* the space before field N is the (N-2)th after ')'; starttime is field 22 */
+	for (int field = 3; field <= 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -EIO;
+	*out = strtoull(p + 1, NULL, 10);
+	return 0;
+}
+
+char pg_proc_state(int tid)
+{
+	char fn[64], line[512], st = '?';
+	const char *p;
+	FILE *f;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/stat", tid);
+	f = fopen(fn, "re");
+	if (!f)
+		return st;
+	if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')) && p[1] == ' ')
+		st = p[2];
+	fclose(f);
+	return st;
+}
+
+int procmaps__view_pid(int pid)
+{
+	char fn[96];
+	struct dirent *de;
+	int view = pid;
+	DIR *d;
+
+	if (pg_proc_state(pid) != 'Z')
+		return pid;
+	snprintf(fn, sizeof(fn), "/proc/%d/task", pid);
+	d = opendir(fn);
+	if (!d)
+		return pid;
+	while ((de = readdir(d)) && view == pid) {
+		int tid = atoi(de->d_name);
+		char st;
+
+		if (tid <= 0 || tid == pid)
+			continue;
+		st = pg_proc_state(tid);
+		if (st != 'Z' && st != 'X' && st != '?')
+			view = tid;
+	}
+	closedir(d);
+	return view;
+}

@@ -1,10 +1,24 @@
+# shellcheck shell=bash
 # Helpers for host tests (sourced).  Each test script counts its own checks
 # and ends with `finish`, which prints "NAME: N passed, M failed".
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PG=$ROOT/.output/patchgate
+# EX (and PG below) are read by the test scripts that source this file
+# shellcheck disable=SC2034
 EX=$ROOT/.output/examples
 TMP=$(mktemp -d /tmp/pg-host.XXXXXX)
+# $PG runs the binary through the JSON hook (jsonhook.sh): every -j record is
+# kept and checked against docs/schema, by run.sh or, for a test run alone,
+# by finish
+# shellcheck source=tests/host/jsonhook.sh
+. "$ROOT/tests/host/jsonhook.sh"
+if [ -z "${PG_JSON_DIR:-}" ]; then
+	PG_JSON_DIR=$TMP/json PG_JSON_SELF=1
+	mkdir -p "$PG_JSON_DIR"
+fi
+export PG_JSON_DIR
+PG=$TMP/patchgate
+pg_json_wrapper "$ROOT/.output/patchgate" "$PG"
 PASS=0
 FAIL=0
 BG_PIDS=()
@@ -23,6 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 finish() {
+	pg_json_collect "$TMP"
+	[ -z "${PG_JSON_SELF:-}" ] ||
+		check "every -j record matches docs/schema" "$ROOT/scripts/validate-json.py" --nonempty "$PG_JSON_DIR"/*.jsonl
 	echo "$1: $PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]
 }

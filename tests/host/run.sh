@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Run every tests/host/test_*.sh; sum their "N passed, M failed" lines.
 set -u
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 if [ "$(id -u)" -ne 0 ]; then
 	echo "host tests need root (BPF, ptrace)" >&2
 	exit 1
 fi
 pass=0 fail=0 bad=()
+# every -j record the tests get, and their audit logs and phase files, land
+# here (jsonhook.sh) and must match docs/schema/patchgate.schema.json
+VALIDATE=../../scripts/validate-json.py
+PG_JSON_DIR=$(mktemp -d /tmp/pg-host-json.XXXXXX)
+export PG_JSON_DIR
 for t in test_*.sh; do
 	[ -f "$t" ] || continue
 	echo "== $t"
@@ -21,5 +26,18 @@ for t in test_*.sh; do
 		[ -z "$line" ] && fail=$((fail + 1))
 	fi
 done
+echo "== JSON records (docs/schema/patchgate.schema.json)"
+if ! "$VALIDATE" --self-test >/dev/null; then
+	echo "  FAIL the validator's self-test (a wrong record must be refused)"
+	fail=$((fail + 1)) bad+=(json)
+elif "$VALIDATE" --nonempty "$PG_JSON_DIR"/*.jsonl; then
+	echo "  ok   every record matches the schema"
+	pass=$((pass + 1))
+	rm -rf "$PG_JSON_DIR"
+else
+	echo "  FAIL records above do not match the schema; kept in $PG_JSON_DIR" \
+		"(commands.list: the command behind each file)"
+	fail=$((fail + 1)) bad+=(json)
+fi
 echo "host: $pass passed, $fail failed"
 [ ${#bad[@]} -eq 0 ]

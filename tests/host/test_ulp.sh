@@ -6,7 +6,7 @@
 # and an apply/revert stress run.
 #   ULP_STRESS_CYCLES (default 500), ULP_KILL_TRIALS (default 120)
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 PG=$ROOT/.output/patchgate
 FX=$ROOT/.output/ulp-tests
@@ -22,10 +22,14 @@ PIDS=()
 make -s -C tests/host/ulp OUT="$FX" >/dev/null || { echo "host-ulp: 0 passed, 1 failed"; exit 1; }
 # a private copy: others rebuilding .output/patchgate must not break a run
 cp "$PG" "$WORK/patchgate" && PG=$WORK/patchgate
+# -j records are kept for run.sh's schema check (pg_json_run, pg_json_collect)
+# shellcheck source=tests/host/jsonhook.sh
+. tests/host/jsonhook.sh
 
 cleanup() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	pg_json_collect "$WORK"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -67,10 +71,10 @@ stop_target() {
 	kill "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
 }
-pg() { local c=$1; shift; "$PG" "$c" --state-dir "$SD" "$@"; }
+pg() { local c=$1; shift; pg_json_run "$PG" "$c" --state-dir "$SD" "$@"; }
 not() { ! "$@"; }
 entry_bytes() { # pid addr_hex -> 5 bytes hex
-	dd if=/proc/$1/mem bs=1 skip=$(($2)) count=14 iflag=skip_bytes status=none 2>/dev/null | od -An -tx1 | tr -d ' \n'
+	dd if="/proc/$1/mem" bs=1 skip=$(($2)) count=14 iflag=skip_bytes status=none 2>/dev/null | od -An -tx1 | tr -d ' \n'
 }
 jfield() { python3 -c 'import json,sys
 for l in sys.stdin:
@@ -78,14 +82,14 @@ for l in sys.stdin:
     o=json.loads(l)
     if o.get("type")==sys.argv[1]: print(o.get(sys.argv[2])); break' "$1" "$2"; }
 ADDR=0x$(nm "$FX/ulp-target" | awk '$3=="pg_compute" {print $1}')
-patch_mapped() { grep -q "$1" /proc/$2/maps; }
+patch_mapped() { grep -q "$1" "/proc/$2/maps"; }
 
 echo "ulp: fixtures in $FX, state in $SD"
 
 # ---- basic apply / status / idempotence / revert -----------------------
 start_target basic 4 2 0 || ko "target starts"
 T=$TPID
-orig=$(entry_bytes $T $ADDR)
+orig=$(entry_bytes $T "$ADDR")
 out=$(pg apply --pid $T "$FX/good.so" --no-gate -j); rc=$?
 check "apply good.so exits 0 ($out)" [ $rc -eq 0 ]
 check "apply JSON says applied" [ "$(echo "$out" | jfield apply state)" = applied ]
@@ -100,7 +104,7 @@ check "stacking on a patched function is refused (exit 1)" [ $rc -eq 1 ]
 out=$(pg revert --pid $T -j); rc=$?
 check "revert exits 0" [ $rc -eq 0 ]
 check "after revert every call is old" [ "$(tcmd basic 'check old')" = ok ]
-check "revert restored the original bytes" [ "$(entry_bytes $T $ADDR)" = "$orig" ]
+check "revert restored the original bytes" [ "$(entry_bytes $T "$ADDR")" = "$orig" ]
 check "revert unmapped the patch" not patch_mapped good.so $T
 out=$(pg status --pid $T)
 check "status after revert: no live patches" grep -q "no live patches" <<<"$out"
@@ -111,7 +115,25 @@ check "a two-function patch applies, both jumps listed" [ $rc -eq 0 -a "$(grep -
 check "two-function patch: every call is new" [ "$(tcmd basic 'check new')" = ok ]
 out=$(pg revert --pid $T "$FX/multi.so" -j); rc=$?
 check "two-function patch: revert by name, every call is old, bytes restored" \
-	[ $rc -eq 0 -a "$(tcmd basic 'check old')" = ok -a "$(entry_bytes $T $ADDR)" = "$orig" ]
+	[ $rc -eq 0 -a "$(tcmd basic 'check old')" = ok -a "$(entry_bytes $T "$ADDR")" = "$orig" ]
+
+# ---- a ten-function patch: every function in apply, status and revert (reports once stopped at 8);
+# compared as sets: the records come in the order the compiler laid them out
+nfuncs() { python3 -c 'import json,sys
+for l in sys.stdin:
+    o=json.loads(l)
+    if o.get("type")==sys.argv[1]: print(",".join(sorted(f["func"] for f in o["funcs"]))); break' "$1"; }
+WIDE=pg_wide0,pg_wide1,pg_wide2,pg_wide3,pg_wide4,pg_wide5,pg_wide6,pg_wide7,pg_wide8,pg_wide9
+out=$(pg apply --pid $T "$FX/wide.so" --no-gate -j); rc=$?
+check "ten-function patch: apply exits 0, all ten listed" [ $rc -eq 0 -a "$(nfuncs apply <<<"$out")" = $WIDE ]
+check "ten-function patch: ten jumps listed" [ "$(grep -o -- '->' <<<"$out" | wc -l)" = 10 ]
+out=$(pg status --pid $T -j)
+check "ten-function patch: status lists all ten" [ "$(nfuncs patch <<<"$out")" = $WIDE ]
+out=$(pg status --pid $T)
+check "ten-function patch: plain status lists all ten" [ "$(grep -c 'pg_wide[0-9]@' <<<"$out")" = 10 ]
+out=$(pg revert --pid $T "$FX/wide.so" -j); rc=$?
+check "ten-function patch: revert exits 0, all ten listed" [ $rc -eq 0 -a "$(nfuncs revert <<<"$out")" = $WIDE ]
+check "ten-function patch: reverted, every call is old" [ "$(tcmd basic 'check old')" = ok ]
 
 # ---- a PIE target: the patch lands next to it, relocations get its bias
 TBIN=ulp-target-pie start_target pie 4 0 0 || ko "PIE target starts"
@@ -124,7 +146,7 @@ check "PIE target: revert exits 0, every call is old" [ $rc -eq 0 -a "$(tcmd pie
 stop_target pie $TPID
 
 # ---- bad input: exit 1, target unchanged -------------------------------
-unchanged() { [ "$(entry_bytes $T $ADDR)" = "$orig" ] && ! grep -q "ulp-tests/.*\.so" /proc/$T/maps &&
+unchanged() { [ "$(entry_bytes $T "$ADDR")" = "$orig" ] && ! grep -q "ulp-tests/.*\.so" /proc/$T/maps &&
 	[ -z "$(ls "$SD"/ulp-$T-*.json 2>/dev/null)" ] && kill -0 $T; }
 bad() { # name expected-regex patch
 	local out rc
@@ -237,7 +259,7 @@ for i in $(seq "$TRIALS"); do
 	else "$PG" revert --state-dir "$SD" --pid $T >/dev/null 2>&1 & fi
 	K=$!
 	# half the kills anywhere in the operation, half in its second half (where it touches the target)
-	d=$([ $op = apply ] && echo $DA || echo $DR)
+	d=$([ $op = apply ] && echo "$DA" || echo "$DR")
 	if [ $((i % 2)) = 0 ]; then us=$(( RANDOM * d / 32768 )); else us=$(( d / 2 + RANDOM * d * 6 / 10 / 32768 )); fi
 	sleep "$(printf '%d.%06d' $((us / 1000000)) $((us % 1000000)))"
 	kill -9 $K 2>/dev/null
@@ -281,6 +303,79 @@ done
 check "stress: $CYCLES apply/revert cycles under load in $(( $(date +%s) - t0 )) s, target alive, old/new exactly as expected" [ $sfail -eq 0 ] 
 check "stress: target still alive" kill -0 $T
 stop_target stress $T
+
+# ---- a patch at a path longer than 256 characters: unmapped after revert
+start_target longpath 4 0 0 || ko "target starts"
+T=$TPID
+LP=$(realpath "$WORK")/long-path
+for i in 1 2 3 4 5 6; do LP=$LP/dir$i-$(printf '%040d' "$i"); done
+mkdir -p "$LP" && cp "$FX/good.so" "$LP/good.so"
+LPS=$LP/good.so
+out=$(pg apply --pid "$T" "$LPS" --no-gate -j); rc=$?
+check "a patch at a ${#LPS}-character path applies, every call is new" [ "$rc/$(tcmd longpath 'check new')" = 0/ok ]
+# mapped from a memfd named "patchgate:" and the path's tail (a memfd name holds 249 bytes)
+check "the patch at the long path is mapped" grep -qF "/memfd:patchgate:${LPS: -239} (deleted)" "/proc/$T/maps"
+out=$(pg revert --pid "$T" -j); rc=$?
+check "long path: revert exits 0, not kept mapped, every call is old" \
+	[ "$rc/$(jfield revert kept_mapped <<<"$out")/$(tcmd longpath 'check old')" = 0/False/ok ]
+check "long path: revert unmapped the patch" not grep -qF "${LPS: -239}" "/proc/$T/maps"
+st=$(pg status --pid "$T" -j); rc=$?
+check "long path: status -j agrees (exit 0, no patch recorded)" [ "$rc/$(jfield patch patch <<<"$st")" = 0/ ]
+stop_target longpath "$T"
+
+# ---- 64 functions (PG_MAX_FUNCS) in one patch: every one described ------
+# a target and a patch generated here: pg_fN(x) = x + N, replaced by x - N
+NF=64
+{
+	echo '#include <stdio.h>'
+	echo '#include <unistd.h>'
+	for i in $(seq 0 $((NF - 1))); do echo "__attribute__((noinline)) int pg_f$i(int x) { return x + $i; }"; done
+	printf '%s\n' 'int main(void) { printf("ready\n"); fflush(stdout); for (;;) pause(); }'
+} >"$WORK/many.c"
+{
+	echo '#include <patchgate/patch.h>'
+	echo 'PG_PATCH_TARGET(PG_PATCH_MAIN, "");'
+	for i in $(seq 0 $((NF - 1))); do
+		echo "PG_PATCH_NEW(int, pg_f${i}_new, (int x)) { return x - $i; }"
+		echo "PG_PATCH_FUNC(pg_f$i, pg_f${i}_new);"
+	done
+} >"$WORK/many-patch.c"
+if cc -O2 -fno-pie -pg -mfentry -mnop-mcount -c "$WORK/many.c" -o "$WORK/many.o" &&
+	cc -no-pie "$WORK/many.o" -o "$WORK/many" &&
+	cc -O2 -fPIC -shared -I"$ROOT/include" "$WORK/many-patch.c" -o "$WORK/many.so"; then
+	"$WORK/many" >"$WORK/many.out" 2>&1 &
+	M=$!; PIDS+=("$M")
+	for _ in $(seq 100); do grep -q '^ready' "$WORK/many.out" && break; sleep 0.05; done
+	# how many functions a record lists (nfuncs: above)
+	nlisted() { nfuncs "$1" | tr ',' '\n' | grep -c .; }
+	out=$(pg apply --pid "$M" "$WORK/many.so" --no-gate -j); rc=$?
+	check "a $NF-function patch applies and lists all $NF jumps ($(nlisted apply <<<"$out") listed)" \
+		[ "$rc/$(nlisted apply <<<"$out")" = "0/$NF" ]
+	st=$(pg status --pid "$M" -j)
+	check "status -j lists all $NF functions ($(nlisted patch <<<"$st") listed)" [ "$(nlisted patch <<<"$st")" = "$NF" ]
+	out=$(pg revert --pid "$M" -j); rc=$?
+	check "revert of the $NF-function patch lists all $NF ($(nlisted revert <<<"$out") listed)" \
+		[ "$rc/$(nlisted revert <<<"$out")" = "0/$NF" ]
+	kill "$M"; wait "$M" 2>/dev/null
+else
+	ko "the $NF-function target and patch build"
+fi
+
+# ---- a journal state patchgate does not know is an error, never a guess
+sleep 600 &
+S=$!; PIDS+=("$S")
+mkdir -p "$SD"
+printf '{"pid":%d,"starttime":%s,"patches":[{"patch":"/x.so","build_id":"","object":"/bin/sleep","state":"%s","applied_at":1.0,"map_lo":0,"map_hi":0,"funcs":[]}]}\n' \
+	"$S" "$(awk '{print $22}' "/proc/$S/stat")" halfway >"$SD/ulp-$S-$(awk '{print $22}' "/proc/$S/stat").json"
+st=$(pg status --pid "$S" -j 2>&1); rc=$?
+check "status of a journal with an unknown state: exit 5 and an error, no patch record ($st)" \
+	[ "$rc/$(jfield error exit <<<"$st")/$(jfield patch patch <<<"$st")" = 5/5/ ]
+sed -i 's/"halfway"/"reverted-mapped"/' "$SD/ulp-$S-"*.json
+st=$(pg status --pid "$S" -j); rc=$?
+check "the same journal with a known state reads (reverted-mapped)" \
+	[ "$rc/$(jfield patch journal_state <<<"$st")" = 0/reverted-mapped ]
+rm -f "$SD/ulp-$S-"*
+kill "$S"; wait "$S" 2>/dev/null
 
 echo "host-ulp: $PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ]

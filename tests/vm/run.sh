@@ -14,7 +14,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/.cache/vm
 OUT=${PGVM_OUT:-$ROOT/.output/vm}
-TIMEOUT=${PGVM_TIMEOUT:-540}
+TIMEOUT=${PGVM_TIMEOUT:-900}
 
 die() { echo "vm: error: $*" >&2; echo "vm: 0 passed, 1 failed"; exit 1; }
 log() { echo "vm: $*"; }
@@ -27,40 +27,59 @@ if ! flock -n 9; then
 	flock 9
 fi
 
-# ---- kernel: the version linux-image-cloud-amd64 depends on --------------
-kver=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null \
-	| sed -n 's/^ *Depends: linux-image-\(.*-cloud-amd64\)$/\1/p' | head -n1)
-[ -n "$kver" ] || die "cannot resolve the cloud kernel version (apt-cache depends linux-image-cloud-amd64); run 'apt-get update' first"
-log "guest kernel $kver"
+# ---- kernel, headers, modules ---------------------------------------------
+# PGVM_KERNEL: the Debian suite whose cloud kernel the guest boots.
+#  bookworm (default): the version the host's linux-image-cloud-amd64 depends
+#    on, its headers installed on the host in /usr/src;
+#  trixie, bookworm-backports: that suite's cloud kernel, its headers and
+#    compiler in a chroot of the suite (scripts/vm-chroot.sh, made once).
+suite=${PGVM_KERNEL:-bookworm}
+case $suite in
+bookworm)
+	kver=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null \
+		| sed -n 's/^ *Depends: linux-image-\(.*-cloud-amd64\)$/\1/p' | head -n1)
+	[ -n "$kver" ] || die "cannot resolve the cloud kernel version (apt-cache depends linux-image-cloud-amd64); run 'apt-get update' first"
+	kpkg=$(apt-cache show --no-all-versions "linux-image-$kver" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
 
-vmlinuz=$CACHE/vmlinuz-$kver
-if [ ! -s "$vmlinuz" ]; then
-	deb=$(ls "$CACHE"/linux-image-"$kver"_*.deb 2>/dev/null | head -n1 || true)
-	if [ -z "$deb" ]; then
-		(cd "$CACHE" && apt-get download "linux-image-$kver" >/dev/null 2>"$OUT/download.err") ||
-			die "apt-get download linux-image-$kver failed: $(tail -n1 "$OUT/download.err")"
-		deb=$(ls "$CACHE"/linux-image-"$kver"_*.deb | head -n1)
+	vmlinuz=$CACHE/vmlinuz-$kver
+	if [ ! -s "$vmlinuz" ]; then
+		deb=$(find "$CACHE" -maxdepth 1 -name "linux-image-${kver}_*.deb" | sort | head -n1 || true)
+		if [ -z "$deb" ]; then
+			(cd "$CACHE" && apt-get download "linux-image-$kver" >/dev/null 2>"$OUT/download.err") ||
+				die "apt-get download linux-image-$kver failed: $(tail -n1 "$OUT/download.err")"
+			deb=$(find "$CACHE" -maxdepth 1 -name "linux-image-${kver}_*.deb" | sort | head -n1)
+		fi
+		rm -rf "$CACHE/x"
+		dpkg-deb -x "$deb" "$CACHE/x" || die "cannot unpack $deb"
+		cp "$CACHE/x/boot/vmlinuz-$kver" "$vmlinuz.tmp" && mv "$vmlinuz.tmp" "$vmlinuz"
+		rm -rf "$CACHE/x"
 	fi
-	rm -rf "$CACHE/x"
-	dpkg-deb -x "$deb" "$CACHE/x" || die "cannot unpack $deb"
-	cp "$CACHE/x/boot/vmlinuz-$kver" "$vmlinuz.tmp" && mv "$vmlinuz.tmp" "$vmlinuz"
-	rm -rf "$CACHE/x"
-fi
 
-# ---- headers, modules ----------------------------------------------------
-kdir=/usr/src/linux-headers-$kver
-if [ ! -d "$kdir" ]; then
-	[ "$(id -u)" -eq 0 ] || die "missing $kdir; run as root or: apt-get install linux-headers-$kver"
-	log "installing linux-headers-$kver"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		"linux-headers-$kver" >"$OUT/headers.log" 2>&1 ||
-		die "apt-get install linux-headers-$kver failed (see $OUT/headers.log)"
-fi
+	kdir=/usr/src/linux-headers-$kver
+	if [ ! -d "$kdir" ]; then
+		[ "$(id -u)" -eq 0 ] || die "missing $kdir; run as root or: apt-get install linux-headers-$kver"
+		log "installing linux-headers-$kver"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			"linux-headers-$kver" >"$OUT/headers.log" 2>&1 ||
+			die "apt-get install linux-headers-$kver failed (see $OUT/headers.log)"
+	fi
+	build_modules() { make -s -C "$kdir" M="$1" modules; }
+	;;
+trixie | bookworm-backports)
+	kinfo=$("$ROOT/scripts/vm-chroot.sh" prepare "$suite" 2>"$OUT/chroot.log") ||
+		die "no $suite kernel: $(tail -n1 "$OUT/chroot.log") (see $OUT/chroot.log)"
+	read -r kver kpkg <<<"$kinfo"
+	vmlinuz=$CACHE/vmlinuz-$kver
+	build_modules() { "$ROOT/scripts/vm-chroot.sh" make "$suite" "$kver" "$1"; }
+	;;
+*) die "PGVM_KERNEL=$suite: want bookworm, trixie or bookworm-backports" ;;
+esac
+log "guest kernel $kver (package ${kpkg:-?}, $suite)"
 
 moddir=$OUT/modules
 rm -rf "$moddir" && mkdir -p "$moddir"
 cp "$ROOT"/tests/vm/modules/Kbuild "$ROOT"/tests/vm/modules/*.[ch] "$moddir/"
-make -s -C "$kdir" M="$moddir" modules >"$OUT/modules.log" 2>&1 ||
+build_modules "$moddir" >"$OUT/modules.log" 2>&1 ||
 	{ cat "$OUT/modules.log" >&2; die "test modules failed to build"; }
 # Bad input: pgvm_good with a vermagic from another kernel (same length,
 # so the ELF layout is untouched).
@@ -91,6 +110,7 @@ rm -rf "$rd" && mkdir -p "$rd"/{bin,sbin,proc,sys,dev,tmp,run,pg/modules,pg/scen
 cp "$busybox" "$rd/bin/busybox"
 cp "$ROOT"/tests/vm/guest/init "$rd/init"
 cp "$ROOT"/tests/vm/guest/lib.sh "$rd/pg/lib.sh"
+cp "$ROOT"/tests/vm/guest/pgjson "$rd/pg/pgjson"
 cp "$ROOT"/.output/static/patchgate "$rd/bin/patchgate"
 cp "$moddir"/*.ko "$rd/pg/modules/"
 for s in "${scen[@]}"; do
@@ -102,12 +122,12 @@ echo "$kver" >"$rd/pg/kver"
 if [ -n "${PGVM_BENCH_DIR:-}" ]; then
 	cp -r "$PGVM_BENCH_DIR"/. "$rd/pg/bench/"
 fi
-chmod +x "$rd/init" "$rd"/pg/scenarios/*.sh
+chmod +x "$rd/init" "$rd/pg/pgjson" "$rd"/pg/scenarios/*.sh
 (cd "$rd" && find . | cpio -o -H newc --quiet | gzip -1 >"$OUT/initramfs.gz")
 
 # ---- boot -----------------------------------------------------------------
 console=$OUT/console.log
-log "booting (${#scen[@]} scenarios, timeout ${TIMEOUT}s; console in ${console#$ROOT/})"
+log "booting (${#scen[@]} scenarios, timeout ${TIMEOUT}s; console in ${console#"$ROOT"/})"
 start=$(date +%s)
 set +e
 timeout --foreground "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1G \
@@ -124,11 +144,28 @@ pass=0 fail=0
 for s in "${scen[@]}"; do
 	line=$(grep -a "^PGVM RESULT $s " "$console.txt" | tail -n1 || true)
 	case "$line" in
-	"PGVM RESULT $s PASS"*) pass=$((pass + 1)); echo "  PASS $s ${line#PGVM RESULT $s PASS}" ;;
-	"PGVM RESULT $s FAIL"*) fail=$((fail + 1)); echo "  FAIL $s ${line#PGVM RESULT $s FAIL}" ;;
+	"PGVM RESULT $s PASS"*) pass=$((pass + 1)); echo "  PASS $s ${line#"PGVM RESULT $s PASS"}" ;;
+	"PGVM RESULT $s FAIL"*) fail=$((fail + 1)); echo "  FAIL $s ${line#"PGVM RESULT $s FAIL"}" ;;
 	*) fail=$((fail + 1)); echo "  FAIL $s (no result: crash or timeout)" ;;
 	esac
 done
+# every JSON record of the guest ("PGVM JSON <scenario> <record>") must match
+# docs/schema/patchgate.schema.json; a scenario's records go to json/<scenario>.jsonl
+jdir=$OUT/json
+rm -rf "$jdir" && mkdir -p "$jdir"
+for s in "${scen[@]}"; do
+	grep -a "^PGVM JSON $s " "$console.txt" | cut -d' ' -f4- >"$jdir/$s.jsonl" || true
+done
+validate=("$ROOT/scripts/validate-json.py")
+# a guest that printed records on its console but none as PGVM JSON: the hook is broken
+grep -qa '^{"type":' "$console.txt" && validate+=(--nonempty)
+if ! "$ROOT/scripts/validate-json.py" --self-test >/dev/null; then
+	fail=$((fail + 1)); echo "  FAIL json: the validator's self-test failed"
+elif "${validate[@]}" "$jdir"/*.jsonl; then
+	pass=$((pass + 1)); echo "  PASS json: every record matches the schema"
+else
+	fail=$((fail + 1)); echo "  FAIL json: the records above do not match the schema (in ${jdir#"$ROOT"/})"
+fi
 grep -a '^PGVM BENCH ' "$console.txt" | sed 's/^PGVM BENCH /  bench: /' || true
 if [ "$qrc" -eq 124 ]; then
 	echo "vm: guest timed out after ${TIMEOUT}s"

@@ -54,6 +54,11 @@ __attribute__((noinline)) int pg_compute(int x)
 	return x * 3 + pg_zero;
 }
 
+/* ten functions for patches/wide.c: a patch of more functions than a report once held (8) */
+#define PG_WIDE(n) __attribute__((noinline, used)) int pg_wide##n(int x) { return x + n + pg_zero; }
+PG_WIDE(0) PG_WIDE(1) PG_WIDE(2) PG_WIDE(3) PG_WIDE(4)
+PG_WIDE(5) PG_WIDE(6) PG_WIDE(7) PG_WIDE(8) PG_WIDE(9)
+
 /* a 1-byte function: too short for any jump */
 __asm__(".globl pg_tiny\n.type pg_tiny,@function\npg_tiny: ret\n.size pg_tiny,1\n");
 

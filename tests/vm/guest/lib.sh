@@ -1,8 +1,11 @@
+# shellcheck shell=dash
 # Helpers for tests/vm/scenarios/*.sh (sourced in the guest, busybox sh).
 # A scenario calls check/fail as it goes and ends with `verdict`; the first
 # failure is what the host reports.
+# M and watch_rc are read by the scenarios
+# shellcheck disable=SC2034
 M=/pg/modules
-PG=/bin/patchgate
+PG=/pg/pgjson	# /bin/patchgate, its -j output kept for the host's schema check
 : >/tmp/fails
 
 # fail MSG: record a failure (the scenario goes on, the verdict is FAIL)
@@ -14,8 +17,11 @@ check() { d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
 # expect_rc WANT DESC CMD...: run CMD (output to /tmp/last), compare exit code
 expect_rc() {
 	want=$1 d=$2; shift 2
-	"$@" >/tmp/last 2>&1
+	# a file per call, not one rewritten: $PG's JSON hook reads it after the scenario
+	erc_n=$((${erc_n:-0} + 1))
+	"$@" >/tmp/last.$erc_n 2>&1
 	got=$?
+	cp /tmp/last.$erc_n /tmp/last
 	cat /tmp/last
 	if [ "$got" = "$want" ]; then ok "$d (exit $got)"; else fail "$d: exit $got, want $want"; fi
 }
@@ -37,7 +43,7 @@ wait_for() {
 	return 1
 }
 # transition_is PATCH 0|1: the patch's sysfs transition flag
-transition_is() { [ "$(cat /sys/kernel/livepatch/$1/transition 2>/dev/null)" = "$2" ]; }
+transition_is() { [ "$(cat "/sys/kernel/livepatch/$1/transition" 2>/dev/null)" = "$2" ]; }
 verdict() {
 	if [ -s /tmp/fails ]; then echo "FAIL $(head -n1 /tmp/fails)" >/tmp/result
 	else echo "PASS ${1:-}" >/tmp/result; fi
@@ -52,8 +58,10 @@ watch_start() {
 }
 # watch_stop: SIGINT the watch and wait for its summary
 watch_stop() {
-	kill -INT $watch_pid
-	wait $watch_pid
+	kill -INT "$watch_pid"
+	wait "$watch_pid"
+	# read by the scenarios
+	# shellcheck disable=SC2034
 	watch_rc=$?
 }
 # summary_field OUT FUNC KEY: KEY of FUNC in the summary record
@@ -62,4 +70,4 @@ summary_field() {
 		sed -n "s/.*\"$3\":\(\"[^\"]*\"\|[^,}]*\).*/\1/p" | tr -d '"'
 }
 # repeat N CMD...: run CMD N times, output discarded
-repeat() { n=$1; shift; while [ $n -gt 0 ]; do "$@" >/dev/null 2>&1; n=$((n - 1)); done; }
+repeat() { n=$1; shift; while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1; n=$((n - 1)); done; }

@@ -10,10 +10,15 @@
 #include <linux/kernel.h>
 #include <linux/livepatch.h>
 
-#define PGVM_KLP_MODULE(objs)						\
+#define PGVM_KLP_MODULE(objs) PGVM_KLP_PATCH(objs, false)
+/* a cumulative patch: replaces every patch enabled before it */
+#define PGVM_KLP_REPLACE_MODULE(objs) PGVM_KLP_PATCH(objs, true)
+
+#define PGVM_KLP_PATCH(objs, repl)					\
 	static struct klp_patch pgvm_patch = {				\
 		.mod = THIS_MODULE,					\
 		.objs = objs,						\
+		.replace = repl,					\
 	};								\
 	static int __init pgvm_init(void)				\
 	{								\

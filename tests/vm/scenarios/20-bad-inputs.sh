@@ -1,4 +1,7 @@
 # Every bad input: exit 1, a clear message, and the kernel unchanged.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 orig=$(cat /proc/cmdline)
 before=$(kernel_state)
 bad() {	# bad DESC MESSAGE-FRAGMENT MODULE
@@ -9,7 +12,7 @@ bad() {	# bad DESC MESSAGE-FRAGMENT MODULE
 bad "not a livepatch" "not a livepatch module" $M/pgvm_plain.ko
 bad "vermagic mismatch" "vermagic mismatch" $M/pgvm_badmagic.ko
 bad "function missing from kallsyms" "no function pgvm_no_such_function in vmlinux" $M/pgvm_nosym.ko
-bad "missing file" "cannot open" /pg/no-such.ko
+bad "missing file" "no-such.ko: No such file or directory" /pg/no-such.ko
 bad "not an ELF file" "not a kernel module" /pg/lib.sh
 expect_rc 1 "json error" $PG apply --klp $M/pgvm_plain.ko --no-gate -j
 check "json error record with exit 1" contains /tmp/last '"type":"error"'
@@ -24,4 +27,4 @@ check "already loaded: still patched" test "$(cat /proc/cmdline)" = "pgvm_good p
 expect_rc 0 "revert good" $PG revert --klp pgvm_good
 check "restored" test "$(cat /proc/cmdline)" = "$orig"
 check "kernel state as at start" test "$(kernel_state)" = "$before"
-verdict
+verdict "every bad input refused, kernel unchanged"

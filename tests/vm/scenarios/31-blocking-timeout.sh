@@ -1,5 +1,8 @@
 # A transition that does not complete within --max-wait is reversed, the
 # module unloaded, exit 4; revert while a transition is stalled reverses it.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 insmod $M/pgvm_helper.ko || fail "insmod pgvm_helper"
 before=$(kernel_state)
 cat /proc/pgvm_block >/tmp/helper.out &
@@ -23,4 +26,4 @@ echo 1 >/proc/pgvm_block
 wait $helper
 check "helper woke with the old code's answer" test "$(cat /tmp/helper.out)" = woken
 rmmod pgvm_helper || fail "rmmod pgvm_helper"
-verdict
+verdict "stalled transition reversed on timeout and on revert"

@@ -1,5 +1,8 @@
 # watch --kernel: exact call counts for a known number of triggering
 # operations, fentry/fexit by default, the same JSON fields as the process side.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 watch_start /tmp/w.json --errors neg cmdline_proc_show version_proc_show
 repeat 50 cat /proc/cmdline
 repeat 7 cat /proc/version

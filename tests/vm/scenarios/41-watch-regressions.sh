@@ -2,6 +2,9 @@
 # sees them on the patched function.  As the gate does, each watch starts
 # before its patch goes in (fentry on the old symbol; the livepatch
 # redirects from there, so the new code is what is timed).
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 N=30
 watch_start /tmp/base.json --errors neg cmdline_proc_show
 repeat $N cat /proc/cmdline

@@ -1,5 +1,8 @@
 # fentry cannot attach to a module function without BTF: watch falls back
 # to kprobe/kretprobe at run time and says so.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 insmod $M/pgvm_helper.ko || fail "insmod pgvm_helper"
 watch_start /tmp/w.json pgvm_helper:pgvm_block_read
 i=0

@@ -1,5 +1,8 @@
 # residency --kernel: finds the helper asleep in pgvm_block_read and
 # nothing else; kthreads are flagged; bad names are refused.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 insmod $M/pgvm_helper.ko || fail "insmod pgvm_helper"
 cat /proc/pgvm_block >/dev/null &
 helper=$!
@@ -7,7 +10,7 @@ wait_for 10 grep -q pgvm_block_read /proc/$helper/stack || fail "helper never sl
 expect_rc 0 "residency of pgvm_block_read" $PG residency --kernel -j pgvm_helper:pgvm_block_read
 check "exactly one task" test "$(grep -c '"type":"resident"' /tmp/last)" = 1
 check "it is the helper, asleep (D), not a kthread" contains /tmp/last "\"pid\":$helper,\"tid\":$helper,\"comm\":\"cat\",\"func\":\"pgvm_block_read\",\"state\":\"D\",\"kthread\":false,\"best_effort\":false"
-check "summary count 1" contains /tmp/last '"type":"residency_summary","count":1'
+check "summary count 1" test "$(json_field /tmp/last residency_summary count)" = 1
 expect_rc 0 "residency, plain" $PG residency --kernel pgvm_block_read
 check "plain row names the helper" grep -q "^ *$helper *$helper cat *pgvm_block_read" /tmp/last
 expect_rc 0 "residency of a function nobody is in" $PG residency --kernel -j cmdline_proc_show
@@ -21,4 +24,4 @@ wait $helper
 expect_rc 0 "after the wake" $PG residency --kernel -j pgvm_block_read
 check "nobody left" contains /tmp/last '"count":0'
 rmmod pgvm_helper || fail "rmmod pgvm_helper"
-verdict
+verdict "tid $helper resident in pgvm_block_read"

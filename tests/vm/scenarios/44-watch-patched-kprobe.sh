@@ -1,6 +1,9 @@
 # watch --kernel on a function that is already livepatched uses kprobes
 # (a trampoline there is not safe on this kernel), counts exactly, and the
 # patch still reverts cleanly afterwards.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 expect_rc 0 "apply good" $PG apply --klp $M/pgvm_good.ko --no-gate
 watch_start /tmp/w.json cmdline_proc_show
 repeat 20 cat /proc/cmdline

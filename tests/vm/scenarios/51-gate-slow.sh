@@ -1,5 +1,8 @@
 # gate, slow patch (+2 ms per call): REVERTED within the bake (exit 2),
 # the module unloaded and /proc/cmdline as before.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 SD=/tmp/gate51
 orig=$(cat /proc/cmdline)
 before=$(kernel_state)

@@ -1,5 +1,8 @@
 # gate, erroring patch (-EIO) with --errors neg: REVERTED (exit 2) on the
 # error-rate rule; reads of /proc/cmdline succeed again afterwards.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 SD=/tmp/gate52
 orig=$(cat /proc/cmdline)
 before=$(kernel_state)

@@ -4,6 +4,9 @@
 # its -j "blockers" record; once it is woken the window clears, the patch
 # goes in, and with readers back (the new code answers at once) it is
 # COMMITTED.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 SD=/tmp/gate53
 insmod $M/pgvm_helper.ko || fail "insmod pgvm_helper"
 rm -f /tmp/stop53 /tmp/stopped53

@@ -1,6 +1,9 @@
 # gate, a blocker that never leaves: a cat sleeps in pgvm_block_read for
 # the whole run; with max_wait 3 s the baseline is short, the window never
 # clears, and the gate ABORTS (exit 3) naming it, with nothing applied.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 SD=/tmp/gate54
 insmod $M/pgvm_helper.ko || fail "insmod pgvm_helper"
 cat /proc/pgvm_block >/tmp/helper.out &

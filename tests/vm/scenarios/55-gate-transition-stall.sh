@@ -3,6 +3,9 @@
 # enters pgvm_block_read and sleeps there.  The transition cannot finish;
 # past transition_timeout (3 s) the gate reverses it (exit 4), names the
 # straggler, and unloads the module.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 SD=/tmp/gate55
 insmod $M/pgvm_helper.ko || fail "insmod pgvm_helper"
 before=$(kernel_state)
@@ -34,7 +37,7 @@ check "audit: final phase REVERTED" test "$(json_field $SD/audit.log decision to
 check "audit: reversed on transition_timeout" grep -q '"reason":"transition_timeout"' $SD/audit.log
 named() { grep '"reason":"transition_timeout"' $SD/audit.log | grep -qF "cat[$late/$late] in pgvm_block_read"; }
 check "audit: the straggler is named (tid $late)" named
-strag() { grep '"reason":"transition_timeout"' $1 | grep -q "\"blockers\":\[{\"pid\":$late,\"tid\":$late,\"comm\":\"cat\",\"func\":\"pgvm_block_read\""; }
+strag() { grep '"reason":"transition_timeout"' "$1" | grep -q "\"blockers\":\[{\"pid\":$late,\"tid\":$late,\"comm\":\"cat\",\"func\":\"pgvm_block_read\""; }
 check "audit: the straggler is in the blockers" strag $SD/audit.log
 check "-j output: the straggler is in the blockers" strag /tmp/g55.out
 check "module unloaded" sh -c '! grep -q "^pgvm_blocking_late " /proc/modules'

@@ -2,12 +2,15 @@
 # baseline's and no call returns for hang_timeout (3 s), so the gate
 # REVERTS (exit 2), naming the stuck task; the reverse transition ends when
 # the sleeper leaves, the module is unloaded, /proc/cmdline is as before.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 SD=/tmp/gate57
 orig=$(cat /proc/cmdline)
 before=$(kernel_state)
 rm -f /tmp/stop57
 # two loaders: hung, they hold in-flight above what the baseline saw
-for i in 1 2; do (while [ ! -e /tmp/stop57 ]; do cat /proc/cmdline >/dev/null; done) & done
+for _ in 1 2; do (while [ ! -e /tmp/stop57 ]; do cat /proc/cmdline >/dev/null; done) & done
 $PG apply --klp $M/pgvm_hang.ko -j --state-dir $SD \
 	--set min_samples=100 --set max_wait=60s --set dwell=0.5s --set bake=15s \
 	--set hang_timeout=3s >/tmp/g57.out 2>&1 &

@@ -1,8 +1,14 @@
 # gate, audit log: every line is one JSON object (checked by a small
 # recursive-descent parser) of "type":"decision" with a "policy" object and
-# a "functions" array.  Checks a --dry-run of its own (ABORTED/dry_run,
-# exit 0, nothing loaded) and the logs of the 5x-gate scenarios run before
-# it in this boot; a corrupted line must be rejected.
+# a "functions" array.  The logs are this scenario's own, so it gives the
+# same verdict alone as after the other 5x scenarios: a --dry-run
+# (ABORTED/dry_run, exit 0, nothing loaded), a gate that reverts an
+# erroring patch (every phase through BAKE, a non-empty "rules" array) and
+# one that aborts on a blocker (a non-empty "blockers" array).  A corrupted
+# line must be rejected.
+# shellcheck shell=dash
+# shellcheck source=../guest/lib.sh
+. /pg/lib.sh
 SD=/tmp/gate59
 before=$(kernel_state)
 (while :; do cat /proc/cmdline >/dev/null; done) &
@@ -14,6 +20,31 @@ check "dry run: final phase ABORTED" test "$(json_field $SD/audit.log decision t
 check "dry run: reason dry_run" test "$(json_field $SD/audit.log decision reason)" = dry_run
 check "dry run: nothing loaded" test "$(kernel_state)" = "$before"
 check "dry run: the baseline is in the record" sh -c "tail -n1 $SD/audit.log | grep -q '\"name\":\"cmdline_proc_show\".*\"n_base\":[1-9]'"
+
+# reverted: the error-rate rule fires in the bake (as in 52-gate-erroring)
+SDE=/tmp/gate59-erroring
+# dd: exactly one read per run (cat retries a failed sendfile with read)
+(while :; do dd if=/proc/cmdline of=/dev/null bs=4k count=1 2>/dev/null; done) &
+load=$!
+expect_rc 2 "gated apply of pgvm_erroring is reverted" $PG apply --klp $M/pgvm_erroring.ko -j --state-dir $SDE \
+	--errors neg --set min_samples=100 --set max_wait=60s --set dwell=0.5s --set bake=15s --set hang_timeout=5s
+kill $load; wait $load 2>/dev/null
+check "erroring: final phase REVERTED" test "$(json_field $SDE/audit.log decision to)" = REVERTED
+check "erroring: a record with rules" grep -q '"rules":\["' $SDE/audit.log
+
+# aborted: a cat asleep in pgvm_block_read never leaves (as in 54-gate-blocker-stays)
+SDB=/tmp/gate59-blocker
+insmod $M/pgvm_helper.ko || fail "insmod pgvm_helper"
+cat /proc/pgvm_block >/dev/null &
+helper=$!
+check "helper sleeps in pgvm_block_read" wait_for 10 grep -q pgvm_block_read "/proc/$helper/stack"
+expect_rc 3 "gated apply aborts on the blocker" $PG apply --klp $M/pgvm_blocking.ko -j --state-dir $SDB \
+	--set min_samples=100 --set max_wait=3s --set dwell=0.5s --set bake=10s
+check "blocker: final phase ABORTED" test "$(json_field $SDB/audit.log decision to)" = ABORTED
+check "blocker: a record with blockers" grep -q '"blockers":\[{' $SDB/audit.log
+echo 1 >/proc/pgvm_block
+wait $helper
+rmmod pgvm_helper || fail "rmmod pgvm_helper"
 
 # audit_ok FILE: every line a JSON object with type decision, policy {}, functions []
 audit_ok() {
@@ -76,9 +107,9 @@ audit_ok() {
 	END { print FILENAME ": " lines " lines"; exit (bad || !lines) }' "$1"
 }
 nl=0
-for f in /tmp/gate5*/audit.log; do
-	check "$f parses" audit_ok $f
-	nl=$((nl + $(wc -l <$f)))
+for f in $SD/audit.log $SDE/audit.log $SDB/audit.log; do
+	check "$f parses" audit_ok "$f"
+	nl=$((nl + $(wc -l <"$f")))
 done
 # the parser can fail: a truncated line, a line without "functions"
 rejects() { ! audit_ok "$1"; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every benchmark under bench/ (each prints a table and writes a CSV to bench/results/).
 set -u
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 rc=0
 for b in */run.sh; do
 	[ -f "$b" ] || continue

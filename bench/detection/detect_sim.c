@@ -42,6 +42,9 @@
 #define SEC		1000000000ULL
 
 enum sim_model { SIM_TAIL = 0, SIM_ALL };
+/* Load drift at APPLY: every call of the function and of the control is scaled by d(t). */
+enum sim_drift { SIM_DRIFT_NONE = 0, SIM_DRIFT_STEP, SIM_DRIFT_RAMP };
+#define SIM_CURVE_NPTS	10	/* power curve: caught within 1000 * 2^i post calls */
 
 struct sim_opts {
 	struct pg_policy pol;
@@ -57,6 +60,14 @@ struct sim_opts {
 	double burst_frac;		/* calls preempted while a burst is on */
 	double burst_mean_ns;		/* mean extra delay of a preempted call */
 	char burst[48];			/* "R/F/MS" for the CSV, "" when off */
+	enum sim_drift drift;
+	double drift_f;			/* load factor after the step / at the ramp's top */
+	double drift_s;			/* ramp: seconds from APPLY to drift_f */
+	char drift_name[48];		/* "step/2", "ramp/2/30" for the CSV, "" when off */
+	bool control;			/* a concurrent control function (policy control) */
+	double ctl_median_ns;		/* its lognormal median; same sigma and rate */
+	const char *label;		/* names this cell in --curve rows */
+	const char *curve;		/* power-curve rows go here */
 	const char *csv;
 };
 
@@ -121,10 +132,10 @@ static double ln_upper_q(double frac, double median, double sigma)
  * with @shift > 1 the regression of @model.  A value x is recorded as
  * (uint64_t)x, so bucket b holds [lo(b), hi(b)).
  */
-static void law_init(struct sim_law *L, const struct sim_opts *o, double shift)
+static void law_init(struct sim_law *L, const struct sim_opts *o, double median, double shift)
 {
-	double p[PG_HIST_BUCKETS], q = ln_upper_q(SIM_TAIL_FRAC, o->median_ns, o->sigma);
-	double m = o->median_ns, s = o->sigma, sum = 0.0;
+	double p[PG_HIST_BUCKETS], q = ln_upper_q(SIM_TAIL_FRAC, median, o->sigma);
+	double m = median, s = o->sigma, sum = 0.0;
 	unsigned int small[PG_HIST_BUCKETS], large[PG_HIST_BUCKETS], ns = 0, nl = 0;
 	const unsigned int n = PG_HIST_BUCKETS;
 
@@ -277,10 +288,17 @@ struct sim_result {
 	double secs;			/* from APPLY to that decision */
 };
 
+/* fn[0]: the patched function; fn[1]: the control, when there is one */
+#define SIM_NFN		2
+
 struct sim_run {
 	struct gate *g;
-	struct pg_hist h;		/* current generation, cumulative */
-	struct gate_fn_sample s;
+	unsigned int nfn;
+	struct pg_hist h[SIM_NFN];	/* current generation, cumulative */
+	struct gate_fn_sample s[SIM_NFN];
+	struct sim_law pre[SIM_NFN];	/* before APPLY: no drift, no regression */
+	struct sim_law cur[SIM_NFN];	/* after: the regression (fn[0]) at the drift cur_d */
+	double cur_d;			/* drift the cur laws were built for; 0: none yet */
 	bool post;
 	uint64_t now, t_apply;
 	struct sim_result res;
@@ -320,8 +338,10 @@ static int run_actions(struct sim_run *R, const struct gate_out *out)
 				return err;
 			break;
 		case GATE_ACT_BUMP_GENERATION:
-			hist_reset(&R->h);
-			R->s.calls = R->s.exits = R->s.errors = 0;
+			for (unsigned int j = 0; j < R->nfn; j++) {
+				hist_reset(&R->h[j]);
+				R->s[j].calls = R->s[j].exits = R->s[j].errors = 0;
+			}
 			R->post = true;
 			break;
 		default:
@@ -345,18 +365,34 @@ static int run_step(struct sim_run *R, const struct gate_obs *obs)
 	return run_actions(R, &out);
 }
 
+/* Load factor of the drift at @now; 1 before APPLY. */
+static double drift_at(const struct sim_opts *o, const struct sim_run *R)
+{
+	double t;
+
+	if (!R->post || o->drift == SIM_DRIFT_NONE)
+		return 1.0;
+	if (o->drift == SIM_DRIFT_STEP)
+		return o->drift_f;
+	t = (double)(R->now - R->t_apply) / 1e9;
+	return 1.0 + (o->drift_f - 1.0) * fmin(1.0, t / o->drift_s);
+}
+
 /*
- * One whole gated run: baseline from @base, bake from @post, at @rate calls
- * per second.  Fills @res.  Returns 0 or a negative errno.
+ * One whole gated run: the patched function (regression @shift after APPLY,
+ * 1: harmless) and, with o->control, a control function, both under the
+ * same drift and bursts, at @rate calls per second each.  Fills @res.
+ * Returns 0 or a negative errno.
  */
-static int sim_one(const struct sim_opts *o, const struct sim_law *base,
-		   const struct sim_law *post, unsigned int rate, uint64_t seed,
+static int sim_one(const struct sim_opts *o, double shift, unsigned int rate, uint64_t seed,
 		   struct sim_result *res)
 {
-	static const char *const names[] = { "fn" };
+	static const char *const names[] = { "fn" }, *const ctls[] = { "ctl" };
 	struct gate_opts go = { .policy = &o->pol, .backend = GATE_BACKEND_ULP, .nfuncs = 1,
-				.funcs = names };
+				.funcs = names, .ncontrols = o->control ? 1 : 0,
+				.controls = ctls };
 	double per_tick = (double)rate * (double)o->tick_ns / 1e9, carry = 0.0;
+	double median[SIM_NFN] = { o->median_ns, o->ctl_median_ns };
 	struct sim_rng r = { .s = seed };
 	struct sim_run *R = NULL;
 	struct gate_obs obs = { .type = GATE_OBS_START };
@@ -367,12 +403,16 @@ static int sim_one(const struct sim_opts *o, const struct sim_law *base,
 	R = calloc(1, sizeof(*R));
 	if (!R)
 		return -ENOMEM;
+	R->nfn = o->control ? 2 : 1;
+	for (unsigned int j = 0; j < R->nfn; j++) {
+		law_init(&R->pre[j], o, median[j], 1.0);
+		R->s[j].hist = &R->h[j];
+	}
 	R->g = gate__new(&go);
 	if (!R->g) {
 		err = -errno;
 		goto cleanup;
 	}
-	R->s.hist = &R->h;
 	R->now = 1000 * SEC;
 	if (o->burst_rate > 0.0)
 		bu.next = 1000.0 - log(rng_unit(&r)) / o->burst_rate;
@@ -380,6 +420,7 @@ static int sim_one(const struct sim_opts *o, const struct sim_law *base,
 	/* bound: baseline, window and an extended bake, with margin */
 	for (unsigned int t = 0; !err && !gate_done(R->g) && t < 100000; t++) {
 		uint64_t n;
+		double d;
 
 		R->now += o->tick_ns;
 		carry += per_tick;
@@ -387,15 +428,26 @@ static int sim_one(const struct sim_opts *o, const struct sim_law *base,
 		carry -= (double)n;
 		cover = burst_cover(o, &bu, &r, (double)(R->now - o->tick_ns) / 1e9,
 				    (double)R->now / 1e9);
-		draw_tick(o, R->post ? post : base, &r, &R->h, n, cover);
-		R->s.calls += n;
-		R->s.exits += n;
-		R->s.errors += rng_poisson(&r, (double)n * SIM_ERR_RATE);
-		if (R->s.errors > R->s.exits)
-			R->s.errors = R->s.exits;
+		d = drift_at(o, R);
+		/* the drift is rebuilt into the laws when it moved by 0.5% or more */
+		if (R->post && fabs(d - R->cur_d) >= 0.005 * d) {
+			for (unsigned int j = 0; j < R->nfn; j++)
+				law_init(&R->cur[j], o, median[j] * d, j ? 1.0 : shift);
+			R->cur_d = d;
+		}
+		for (unsigned int j = 0; j < R->nfn; j++) {
+			struct gate_fn_sample *s = &R->s[j];
+
+			draw_tick(o, R->post ? &R->cur[j] : &R->pre[j], &r, &R->h[j], n, cover);
+			s->calls += n;
+			s->exits += n;
+			s->errors += rng_poisson(&r, (double)n * SIM_ERR_RATE);
+			if (s->errors > s->exits)
+				s->errors = s->exits;
+		}
 		obs = (struct gate_obs){ .type = GATE_OBS_SAMPLES };
-		obs.samples.nfuncs = 1;
-		obs.samples.fn = &R->s;
+		obs.samples.nfuncs = R->nfn;
+		obs.samples.fn = R->s;
 		err = run_step(R, &obs);
 		if (!err && gate_state(R->g) == GATE_WAIT_WINDOW) {
 			obs = (struct gate_obs){ .type = GATE_OBS_WINDOW };
@@ -438,13 +490,40 @@ static const char *model_name(enum sim_model m)
 }
 
 /* Detection runs for one (shift, rate).  Prints a row, appends a CSV line. */
-static int sim_detect(const struct sim_opts *o, double shift, unsigned int rate, FILE *csv,
-		      struct sim_law *base, struct sim_law *post)
+/*
+ * Smallest number of post-patch calls on the power curve's grid (1000 *
+ * 2^i) by which 95% of @runs were caught, given the sorted @calls of the
+ * @caught ones; 0 when no point of the grid gets there.  Also writes the
+ * curve's points to o->curve.
+ */
+static double power_curve(const struct sim_opts *o, double shift, unsigned int rate,
+			  const double *calls, unsigned int caught)
+{
+	FILE *f = o->curve ? fopen(o->curve, "a") : NULL;
+	double n95 = 0.0;
+
+	for (unsigned int i = 0, k = 0; i < SIM_CURVE_NPTS; i++) {
+		double n = 1000.0 * (double)(1u << i);
+
+		while (k < caught && calls[k] <= n)
+			k++;
+		if (f)
+			fprintf(f, "%s\t%g\t%g\t%u\t%.0f\t%.4f\n", o->label ? o->label : "-",
+				o->sigma, shift, rate, n, (double)k / o->runs);
+		if (!n95 && k >= 0.95 * o->runs)
+			n95 = n;
+	}
+	if (f)
+		fclose(f);
+	return n95;
+}
+
+static int sim_detect(const struct sim_opts *o, double shift, unsigned int rate, FILE *csv)
 {
 	double *calls = calloc(o->runs, sizeof(double)), *secs = calloc(o->runs, sizeof(double));
 	unsigned int caught = 0, within = 0;
-	double tick_calls;
-	char wbuf[16], wfrac[16];
+	double tick_calls, n95;
+	char wbuf[16], wfrac[16], n95buf[16];
 	int err = 0;
 
 	if (!calls || !secs) {
@@ -454,7 +533,7 @@ static int sim_detect(const struct sim_opts *o, double shift, unsigned int rate,
 	for (unsigned int k = 0; k < o->runs; k++) {
 		struct sim_result res;
 
-		err = sim_one(o, base, post, rate, o->seed * 1000003ULL + k * 7919ULL + rate +
+		err = sim_one(o, shift, rate, o->seed * 1000003ULL + k * 7919ULL + rate +
 			      (uint64_t)(shift * 1000.0) * 65537ULL, &res);
 		if (err)
 			goto cleanup;
@@ -467,6 +546,11 @@ static int sim_detect(const struct sim_opts *o, double shift, unsigned int rate,
 	}
 	qsort(calls, caught, sizeof(double), cmp_double);
 	qsort(secs, caught, sizeof(double), cmp_double);
+	n95 = power_curve(o, shift, rate, calls, caught);
+	if (n95 > 0.0)
+		snprintf(n95buf, sizeof(n95buf), "%.0f", n95);
+	else
+		snprintf(n95buf, sizeof(n95buf), ">%.0f", 1000.0 * (double)(1u << (SIM_CURVE_NPTS - 1)));
 	/* the first look sees at least one tick of calls: past 2000, "within" cannot happen */
 	tick_calls = (double)rate * (double)o->tick_ns / 1e9;
 	if (tick_calls > 2000.0)
@@ -474,17 +558,18 @@ static int sim_detect(const struct sim_opts *o, double shift, unsigned int rate,
 	else
 		snprintf(wbuf, sizeof(wbuf), "%8.2f%%", 100.0 * within / o->runs);
 	snprintf(wfrac, sizeof(wfrac), "%.4f", (double)within / o->runs);
-	printf("%-6s %5.2fx %7u/s %5u %7.2f%% %s %9.0f %9.0f %8.2f %8.2f\n",
+	printf("%-6s %5.2fx %7u/s %5u %7.2f%% %s %9.0f %9.0f %8.2f %8.2f %9s\n",
 	       model_name(o->model), shift, rate, o->runs, 100.0 * caught / o->runs,
 	       wbuf, qsorted(calls, caught, 0.5), qsorted(calls, caught, 0.9),
-	       qsorted(secs, caught, 0.5), qsorted(secs, caught, 0.9));
+	       qsorted(secs, caught, 0.5), qsorted(secs, caught, 0.9), n95buf);
 	if (csv)
-		fprintf(csv, "detect,%g,%g,%s,%g,%u,%.0f,%u,%u,%.4f,%s,%.0f,%.0f,%.2f,%.2f,%s\n",
-			o->median_ns, o->sigma, model_name(o->model), shift, rate,
+		fprintf(csv, "detect,%g,%g,%s,%g,%u,%.0f,%u,%u,%.4f,%s,%.0f,%.0f,%.2f,%.2f,%s,%s,%d,"
+			"%s\n", o->median_ns, o->sigma, model_name(o->model), shift, rate,
 			(double)o->tick_ns / 1e6, o->runs, caught, (double)caught / o->runs,
 			tick_calls > 2000.0 ? "" : wfrac,
 			qsorted(calls, caught, 0.5), qsorted(calls, caught, 0.9),
-			qsorted(secs, caught, 0.5), qsorted(secs, caught, 0.9), o->burst);
+			qsorted(secs, caught, 0.5), qsorted(secs, caught, 0.9), o->burst,
+			o->drift_name, o->control, n95 > 0.0 ? n95buf : "");
 cleanup:
 	free(calls);
 	free(secs);
@@ -493,13 +578,13 @@ cleanup:
 
 /* Null runs (harmless patch) at @rate.  Adds the reverts to @reverted. */
 static int sim_null(const struct sim_opts *o, unsigned int rate, FILE *csv,
-		    const struct sim_law *law, unsigned int *reverted)
+		    unsigned int *reverted)
 {
 	unsigned int rev = 0, other = 0;
 
 	for (unsigned int k = 0; k < o->null_runs; k++) {
 		struct sim_result res;
-		int err = sim_one(o, law, law, rate, o->seed * 999983ULL + k * 104729ULL + rate,
+		int err = sim_one(o, 1.0, rate, o->seed * 999983ULL + k * 104729ULL + rate,
 				  &res);
 
 		if (err)
@@ -512,9 +597,9 @@ static int sim_null(const struct sim_opts *o, unsigned int rate, FILE *csv,
 	printf("null   %6s %7u/s %5u reverted %u (%.2f%%)%s\n", "-", rate, o->null_runs, rev,
 	       100.0 * rev / o->null_runs, other ? ", some runs ended neither way" : "");
 	if (csv)
-		fprintf(csv, "null,%g,%g,none,1,%u,%.0f,%u,%u,%.4f,,,,,,%s\n", o->median_ns, o->sigma,
-			rate, (double)o->tick_ns / 1e6, o->null_runs, rev,
-			(double)rev / o->null_runs, o->burst);
+		fprintf(csv, "null,%g,%g,none,1,%u,%.0f,%u,%u,%.4f,,,,,,%s,%s,%d,\n", o->median_ns,
+			o->sigma, rate, (double)o->tick_ns / 1e6, o->null_runs, rev,
+			(double)rev / o->null_runs, o->burst, o->drift_name, o->control);
 	*reverted += rev;
 	return other ? -EPROTO : 0;
 }
@@ -554,11 +639,21 @@ static void usage(FILE *f)
 		"  --set KEY=VALUE   policy override (docs/policy.md); repeatable\n"
 		"  --burst R,F,MS    contention bursts: R per second (0.2-3 s long), a share F\n"
 		"                    of calls meanwhile delayed by exp(mean MS ms) (default off)\n"
+		"  --drift step,F    the load steps at APPLY: every call of the function and the\n"
+		"                    control F times slower from then on\n"
+		"  --drift ramp,F,S  the load rises from APPLY: x1 to xF over S seconds, then held\n"
+		"  --control         a control function (policy control) under the same drift\n"
+		"                    and bursts, never patched (default: none, before/after)\n"
+		"  --ctl-median NS   the control's lognormal median (default 1.5 x --median)\n"
+		"  --curve FILE      append power-curve rows (label, sigma, shift, rate, calls,\n"
+		"                    share caught within them), tab-separated\n"
+		"  --label NAME      the cell's name in --curve rows\n"
 		"  --seed N          (default 1)\n"
 		"  --csv FILE        append CSV rows (header when the file is new)\n"
 		"examples:\n"
 		"  detect_sim --runs 400 --null-runs 500 --csv bench/results/detection.csv\n"
-		"  detect_sim --sigma 1.0 --shifts 1.25 --rates 1000 --set min_samples=2000\n");
+		"  detect_sim --sigma 1.0 --shifts 1.25 --rates 1000 --set min_samples=2000\n"
+		"  detect_sim --rates 1000 --runs 0 --null-runs 1000 --drift step,2 --control\n");
 }
 
 int main(int argc, char **argv)
@@ -576,13 +671,17 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'x' },
 		{ "burst", required_argument, NULL, 'b' },
 		{ "csv", required_argument, NULL, 'c' },
+		{ "drift", required_argument, NULL, 'd' },
+		{ "control", no_argument, NULL, 'C' },
+		{ "ctl-median", required_argument, NULL, 'K' },
+		{ "curve", required_argument, NULL, 'u' },
+		{ "label", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct sim_opts o = { .median_ns = 20000.0, .sigma = 0.5, .runs = 200, .null_runs = 500,
 			      .tick_ns = SEC, .seed = 1 };
 	double list[SIM_MAX_LIST];
-	struct sim_law *base = NULL, *post = NULL;
 	unsigned int reverted = 0, nulls = 0, nb = 0;
 	FILE *csv = NULL;
 	char err_buf[256];
@@ -657,6 +756,42 @@ int main(int argc, char **argv)
 					 list[2]);
 			}
 			break;
+		case 'd': {
+			size_t k = strcspn(optarg, ",");
+
+			if (!strncmp(optarg, "step", k) && k == 4) {
+				o.drift = SIM_DRIFT_STEP;
+				err = parse_list(optarg + k + (optarg[k] == ','), list, &nb);
+				err = err ? err : nb == 1 ? 0 : -EINVAL;
+			} else if (!strncmp(optarg, "ramp", k) && k == 4) {
+				o.drift = SIM_DRIFT_RAMP;
+				err = parse_list(optarg + k + (optarg[k] == ','), list, &nb);
+				err = err ? err : nb == 2 ? 0 : -EINVAL;
+				o.drift_s = list[1];
+			} else {
+				err = -EINVAL;
+			}
+			if (!err) {
+				o.drift_f = list[0];
+				snprintf(o.drift_name, sizeof(o.drift_name), "%s", optarg);
+				for (char *q = o.drift_name; *q; q++)
+					*q = *q == ',' ? '/' : *q;
+			}
+			break;
+		}
+		case 'C':
+			o.control = true;
+			break;
+		case 'K':
+			o.ctl_median_ns = atof(optarg);
+			err = o.ctl_median_ns >= 1.0 ? 0 : -EINVAL;
+			break;
+		case 'u':
+			o.curve = optarg;
+			break;
+		case 'l':
+			o.label = optarg;
+			break;
 		case 'x':
 			o.seed = strtoull(optarg, NULL, 0);
 			break;
@@ -680,12 +815,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "detect_sim: %s\n", err_buf);
 		return 1;
 	}
-	base = malloc(sizeof(*base));
-	post = malloc(sizeof(*post));
-	if (!base || !post) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
+	if (!o.ctl_median_ns)
+		o.ctl_median_ns = 1.5 * o.median_ns;
 	if (o.csv) {
 		FILE *t = fopen(o.csv, "r");
 		bool fresh = !t;
@@ -701,7 +832,7 @@ int main(int argc, char **argv)
 		if (fresh)
 			fprintf(csv, "kind,median_ns,sigma,model,shift,rate,tick_ms,runs,reverted,"
 				"reverted_frac,within2000_frac,calls_p50,calls_p90,secs_p50,"
-				"secs_p90,burst\n");
+				"secs_p90,burst,drift,control,calls_95\n");
 	}
 	printf("lognormal(median %.0f ns, sigma %.2f), policy: min_samples %" PRIu64
 	       ", bake %.0fs, alpha %g, p99_ratio_max %g, tick %.0f ms\n",
@@ -710,14 +841,18 @@ int main(int argc, char **argv)
 	if (o.burst_rate > 0.0)
 		printf("bursts: %g/s, 0.2-3 s long, %g of calls delayed by exp(mean %g ms)\n",
 		       o.burst_rate, o.burst_frac, o.burst_mean_ns / 1e6);
-	law_init(base, &o, 1.0);
+	if (o.drift != SIM_DRIFT_NONE)
+		printf("drift: %s from APPLY, x%g%s\n", o.drift == SIM_DRIFT_STEP ? "step" : "ramp",
+		       o.drift_f, o.drift == SIM_DRIFT_RAMP ? " at the top" : "");
+	printf("control: %s\n", o.control ? "one function, same drift and bursts" :
+	       "none (before/after)");
 	if (o.runs) {
-		printf("%-6s %6s %9s %5s %8s %9s %9s %9s %8s %8s\n", "model", "p99", "rate", "runs",
-		       "caught", "<=2000", "calls50", "calls90", "secs50", "secs90");
+		printf("%-6s %6s %9s %5s %8s %9s %9s %9s %8s %8s %9s\n", "model", "p99", "rate",
+		       "runs", "caught", "<=2000", "calls50", "calls90", "secs50", "secs90",
+		       "calls95");
 		for (unsigned int i = 0; i < o.nshifts; i++) {
-			law_init(post, &o, o.shifts[i]);
 			for (unsigned int j = 0; j < o.nrates; j++) {
-				err = sim_detect(&o, o.shifts[i], o.rates[j], csv, base, post);
+				err = sim_detect(&o, o.shifts[i], o.rates[j], csv);
 				if (err)
 					goto cleanup;
 				fflush(stdout);
@@ -725,7 +860,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (unsigned int j = 0; o.null_runs && j < o.nrates; j++) {
-		err = sim_null(&o, o.rates[j], csv, base, &reverted);
+		err = sim_null(&o, o.rates[j], csv, &reverted);
 		if (err)
 			goto cleanup;
 		nulls += o.null_runs;
@@ -737,8 +872,6 @@ int main(int argc, char **argv)
 cleanup:
 	if (csv)
 		fclose(csv);
-	free(base);
-	free(post);
 	if (err)
 		fprintf(stderr, "detect_sim: %s\n", strerror(-err));
 	return err ? 1 : 0;

@@ -10,6 +10,8 @@
 # Default policy (docs/policy.md); the controller's 1 s SAMPLES tick, and
 # 100 ms ticks at 10000/s.  Prints tables; writes
 # bench/results/detection.csv.  No root needed; a few minutes.
+# `run.sh drift` runs only the drift section at the end (about 10 minutes);
+# `run.sh plot` redraws its table and plots from bench/results.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$ROOT/bench/results/detection.csv
@@ -22,6 +24,7 @@ make -s .output/libpgcore.a
 mkdir -p "$(dirname "$BIN")" "$(dirname "$OUT")"
 ${CC:-cc} -g -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
 	bench/detection/detect_sim.c .output/libpgcore.a -linih -lm -o "$BIN"
+case "${1:-all}" in drift | plot) ;; *)
 rm -f "$OUT"
 for sigma in 0.5 1.0; do
 	echo "-- lognormal(20us, sigma $sigma), tail-only regressions, 1 s ticks"
@@ -65,4 +68,133 @@ for m in 4 6; do
 	done
 	"$BIN-m$m" --rates 1000 --shifts 1.25 --runs "$RUNS" --null-runs 0 | tail -1
 done
+;;
+esac
+# Drift (docs/statistics.md "Concurrent control"): the load changes at APPLY
+# for the function and a control function alike (a step to 2x, a ramp to 2x
+# over 30 s, or contention bursts); harmless patch and a 25% tail-only shift,
+# without and with the control, 1000 calls/s, the default policy with
+# min_post_calls 0 (the bake ends at bake, as measured before that key).
+# DRIFT_RUNS per cell.  Then heavy tails (sigma 1.0) with a control and a
+# baseline of min_samples = 4000 .. 32000 calls, and sigma 0.5 with a longer
+# dwell (a larger baseline).  Writes bench/results/drift_sim.tsv, the power
+# curves (share caught within N post-patch calls) into
+# bench/results/power.tsv, the table into bench/results/drift_sim.md and the
+# plots into docs/img/power-*.png (gnuplot).  `run.sh plot` only redraws
+# the table and plots from those files.
+DRIFT_RUNS=${DRIFT_RUNS:-400}
+DOUT=$ROOT/bench/results/drift_sim.tsv
+CURVE=$ROOT/bench/results/power.tsv
+MD=$ROOT/bench/results/drift_sim.md
+# bake 300 s at 1000 calls/s: the final look's calls
+END_CALLS=300000
+cell() { # sigma drift-name ctl(0/1) detect_sim-args...
+	local sigma=$1 name=$2 ctl=$3 csv
+	shift 3
+	csv=$(mktemp)
+	local c=()
+	[ "$ctl" = 1 ] && c=(--control)
+	"$BIN" --sigma "$sigma" --rates 1000 --shifts 1.25 --runs "$DRIFT_RUNS" \
+		--null-runs "$DRIFT_RUNS" "${c[@]}" --set min_post_calls=0 "$@" --csv "$csv" \
+		--curve "$CURVE" --label "$name/$([ "$ctl" = 1 ] && echo control || echo none)" >/dev/null
+	awk -F, -v s="$sigma" -v n="$name" -v c="$ctl" '
+		$1 == "detect" { caught = $10; within = $11; c95 = $19 }
+		$1 == "null" { rev = $9; runs = $8 }
+		END { printf "%s\t%s\t%s\t%d\t%d\t%.4f\t%s\t%s\n", s, n, c, rev, runs, caught,
+		      within, c95 == "" ? "-" : c95 }' "$csv" >>"$DOUT"
+	rm -f "$csv"
+}
+if [ "${1:-all}" != plot ]; then
+	rm -f "$DOUT" "$CURVE"
+	printf 'sigma\tdrift\tcontrol\tfalse_reverts\tnull_runs\tcaught\twithin2000\tcalls95\n' >"$DOUT"
+	echo "-- drift with and without a control (1000 calls/s, $DRIFT_RUNS runs per cell)"
+	for sigma in 0.5 1.0; do
+		for ctl in 0 1; do
+			cell "$sigma" none "$ctl"
+			cell "$sigma" step2 "$ctl" --drift step,2
+			cell "$sigma" ramp2 "$ctl" --drift ramp,2,30
+			cell "$sigma" bursts "$ctl" --burst 0.1,0.05,2
+		done
+	done
+	# Heavy tails: how many calls the 95% takes, with the baseline as large
+	# as the first look (min_samples) and a control.
+	for n in 4000 8000 16000 32000; do
+		"$BIN" --sigma 1.0 --rates 1000 --shifts 1.25 --runs "$DRIFT_RUNS" --null-runs 0 \
+			--control --set min_post_calls=0 --set "min_samples=$n" --curve "$CURVE" \
+			--label "min_samples=$n/control" >/dev/null
+	done
+	# sigma 0.5 with a control: a longer dwell makes a larger baseline
+	for d in 5 10 20; do
+		"$BIN" --sigma 0.5 --rates 1000 --shifts 1.25 --runs "$DRIFT_RUNS" --null-runs 0 \
+			--control --set min_post_calls=0 --set "dwell=${d}s" --set max_wait=600s \
+			--curve "$CURVE" --label "dwell=$d/control" >/dev/null
+	done
+fi
+column -t "$DOUT"
+{
+	echo "| σ | drift | control | false reverts | 1.25x tail caught | ≤ 2000 calls | calls for 95% |"
+	echo "|---|---|---|---|---|---|---|"
+	tail -n +2 "$DOUT" | awk -F'\t' -v end="$END_CALLS" '{
+		c95 = $8 == "-" ? "not reached" : $8 + 0 > end ? "end of bake" : $8
+		printf "| %s | %s | %s | %d of %d (%.2f%%) | %.1f%% | %.1f%% | %s |\n",
+		$1, $2, $3 == 1 ? "yes" : "no", $4, $5, 100 * $4 / $5, 100 * $6, 100 * $7, c95 }'
+	echo
+	echo "Share caught within N post-patch calls (lognormal σ 1.0, control, baseline of about min_samples + 1000 calls; the last column is the end of the bake):"
+	echo
+	echo "| min_samples | 4000 | 8000 | 16000 | 32000 | 64000 | 128000 | 256000 | $END_CALLS |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	awk -F'\t' '$1 ~ /^min_samples=/ && $5 >= 4000 {
+		split($1, a, "[=/]"); row[a[2]] = row[a[2]] sprintf(" %.1f%% |", 100 * $6)
+		if (!(a[2] in seen)) { seen[a[2]] = 1; order[++n] = a[2] } }
+		END { for (i = 1; i <= n; i++) printf "| %s |%s\n", order[i], row[order[i]] }' "$CURVE"
+	echo
+	echo "Share caught within N post-patch calls (lognormal σ 0.5, control, no drift; a longer dwell makes a larger baseline, about 2000 + 1000 x dwell calls):"
+	echo
+	echo "| dwell | 2000 | 4000 | 8000 | $END_CALLS |"
+	echo "|---|---|---|---|---|"
+	awk -F'\t' '$1 ~ /^dwell=/ && ($5 == 2000 || $5 == 4000 || $5 == 8000 || $5 == 512000) {
+		split($1, a, "[=/]"); row[a[2]] = row[a[2]] sprintf(" %.1f%% |", 100 * $6)
+		if (!(a[2] in seen)) { seen[a[2]] = 1; order[++n] = a[2] } }
+		END { for (i = 1; i <= n; i++) printf "| %s s |%s\n", order[i], row[order[i]] }' "$CURVE"
+} >"$MD"
+cat "$MD"
+if command -v gnuplot >/dev/null; then
+	mkdir -p "$ROOT/docs/img"
+	tmp=$(mktemp -d)
+	# one file per curve: calls and share, the grid's last point drawn at the bake's end
+	awk -F'\t' -v dir="$tmp" -v end="$END_CALLS" '{
+		f = $1 "-" $2; gsub(/[\/=]/, "_", f)
+		print ($5 + 0 > end ? end : $5) "\t" $6 > (dir "/" f ".dat") }' "$CURVE"
+	gnuplot <<-GP
+	set terminal pngcairo size 900,440 font ",10"
+	set logscale x 2
+	set xrange [1000:$END_CALLS]
+	set xlabel "post-patch calls"
+	set ylabel "share of runs reverted"
+	set yrange [0:1.02]
+	set key outside right
+	set grid
+	dr = "none step2 ramp2 bursts"
+	do for [sg in "0.5 1"] {
+		set output sprintf("$ROOT/docs/img/power-sigma%s.png", sg)
+		set title sprintf("25%% tail-only p99 shift, lognormal sigma %s, 1000 calls/s, default policy", sg)
+		plot for [i=1:4] sprintf("$tmp/%s_none-%s.dat", word(dr, i), sg) using 1:2 \
+			with steps lw 2 dt 2 lc i title word(dr, i)." (no control)", \
+		     for [i=1:4] sprintf("$tmp/%s_control-%s.dat", word(dr, i), sg) using 1:2 \
+			with steps lw 2 lc i title word(dr, i)." (control)", \
+		     0.95 with lines lc "black" dt 3 title "95%"
+	}
+	set output "$ROOT/docs/img/power-baseline.png"
+	set title "25% tail-only p99 shift with a control: larger baselines"
+	ns = "4000 8000 16000 32000"
+	ds = "5 10 20"
+	plot for [i=1:4] sprintf("$tmp/min_samples_%s_control-1.dat", word(ns, i)) using 1:2 \
+		with steps lw 2 lc i title "sigma 1.0, min_samples ".word(ns, i), \
+	     for [i=1:3] sprintf("$tmp/dwell_%s_control-0.5.dat", word(ds, i)) using 1:2 \
+		with steps lw 2 dt 2 lc i+4 title "sigma 0.5, dwell ".word(ds, i)." s", \
+	     0.95 with lines lc "black" dt 3 title "95%"
+	GP
+	rm -rf "$tmp"
+	echo "-- plots in docs/img/power-*.png"
+fi
 echo "-- wrote $OUT"

@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # Kernel probe benchmark, guest side (busybox sh; run by the VM rig's init
 # after the scenarios).  Prints "PGVM BENCH <csv row>" lines.
 PG=/bin/patchgate
@@ -25,7 +26,7 @@ one() {
 		n=0
 		until grep -q attached /tmp/b.out; do sleep 0.1; n=$((n + 1)); [ $n -gt 300 ] && break; done
 	fi
-	$B/loop $CALLS
+	$B/loop "$CALLS"
 	[ -n "$tp" ] && { kill -INT $tp; wait $tp; }
 }
 
@@ -34,7 +35,7 @@ for m in none fentry-empty fentry-pg kprobe-empty kprobe-pg; do
 	: >/tmp/r.$m
 done
 r=0
-while [ $r -lt $ROUNDS ]; do	# interleaved, so drift hits every mode alike
+while [ $r -lt "$ROUNDS" ]; do	# interleaved, so drift hits every mode alike
 	for m in none fentry-empty fentry-pg kprobe-empty kprobe-pg; do
 		one $m >>/tmp/r.$m
 	done
@@ -60,11 +61,15 @@ scan() {
 		$PG residency --kernel --verbose hrtimer_nanosleep 2>&1 | sed -n 's/.* \([0-9]*\) task(s) walked in \([0-9.]*\) ms.*/\1 \2/p'
 	done | sort -k2 -n | head -n1
 }
-set -- $(scan)
-echo "PGVM BENCH resid,$1,$2,$(awk "BEGIN{printf \"%.3f\", $2 * 1000 / $1}")"
+# resid: one "TASKS MS" row of scan, printed as a PGVM BENCH line
+resid() {
+	row=$(scan)
+	tasks=${row% *} ms=${row#* }
+	echo "PGVM BENCH resid,$tasks,$ms,$(awk "BEGIN{printf \"%.3f\", $ms * 1000 / $tasks}")"
+}
+resid
 i=0
 while [ $i -lt 1000 ]; do sleep 600 & i=$((i + 1)); done
 sleep 2
-set -- $(scan)
-echo "PGVM BENCH resid,$1,$2,$(awk "BEGIN{printf \"%.3f\", $2 * 1000 / $1}")"
-kill $(jobs -p) 2>/dev/null
+resid
+for p in $(jobs -p); do kill "$p"; done 2>/dev/null

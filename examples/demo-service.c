@@ -155,10 +155,21 @@ NOINLINE int compute_answer(int x)
 	return x * 2;
 }
 
-/* One request: compute, then answer (the demo's unit of work). */
+/*
+ * Reading a request, before compute_answer() sees it: on the same threads,
+ * about as long, and left alone by every demo patch, so that the gate can
+ * use it as a concurrent control (policy key control = parse_request).
+ */
+NOINLINE int parse_request(int x)
+{
+	pg_busy(40);
+	return x;
+}
+
+/* One request: parse, compute, then answer (the demo's unit of work). */
 NOINLINE int handle_request(int x)
 {
-	int r = compute_answer(x);
+	int r = compute_answer(parse_request(x));
 
 	/* errors pass through; inputs are -10..89, so 2x never collides with them */
 	if (r == -EINVAL || r == -EIO)

@@ -11,12 +11,13 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG=$ROOT/.output/patchgate
 EX=$ROOT/.output/examples
 POLICY=$ROOT/examples/policies/demo.ini
-STATE=$(mktemp -d /tmp/patchgate-demo.XXXXXX)
+# PG_DEMO_STATE: a state directory to use (and keep), as demo-top.sh passes it to top
+STATE=${PG_DEMO_STATE:-$(mktemp -d /tmp/patchgate-demo.XXXXXX)}
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	rm -rf "$STATE"
+	[ -n "${PG_DEMO_STATE:-}" ] || rm -rf "$STATE"
 }
 trap cleanup EXIT
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -29,15 +30,15 @@ print("    service answers: %(requests)d requests, %(ok)d ok, %(bug)d negative i
 PY
 }
 start_service() { # ARGS...
-	$EX/demo-service -t 4 -r 1000 --status $STATE/status.json "$@" >/dev/null 2>&1 &
+	"$EX/demo-service" -t 4 -r 1000 --status "$STATE/status.json" "$@" >/dev/null 2>&1 &
 	svc=$!
-	pids+=($svc)
-	while [ ! -s $STATE/status.json ]; do sleep 0.1; done
+	pids+=("$svc")
+	while [ ! -s "$STATE/status.json" ]; do sleep 0.1; done
 }
 stop_service() {
 	kill -9 $svc 2>/dev/null
 	wait $svc 2>/dev/null
-	rm -f $STATE/status.json
+	rm -f "$STATE/status.json"
 }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -50,22 +51,22 @@ say "The demo service: 4 workers, 1000 requests/s each.  compute_answer() has a 
 echo "    it answers negative inputs instead of rejecting them.  Policy: $POLICY"
 start_service
 sleep 1
-answers $STATE/status.json
+answers "$STATE/status.json"
 say "What patchgate sees of the function a patch would replace (watch, 2 s)"
-$PG watch --pid $svc --interval 1 --duration 2 compute_answer handle_request
+"$PG" watch --pid $svc --interval 1 --duration 2 compute_answer handle_request
 
 say "1/3  The good fix (examples/demo-patches/good.c), gated"
-$PG apply --pid $svc $EX/demo-patches/good.so --policy $POLICY --state-dir $STATE
+"$PG" apply --pid $svc "$EX/demo-patches/good.so" --policy "$POLICY" --state-dir "$STATE"
 echo "    exit code $?"
 sleep 0.5
-answers $STATE/status.json
-$PG status --pid $svc --state-dir $STATE
+answers "$STATE/status.json"
+"$PG" status --pid $svc --state-dir "$STATE"
 say "     Taking it back, for the next act (patchgate revert)"
-$PG revert --pid $svc --state-dir $STATE
+"$PG" revert --pid $svc --state-dir "$STATE"
 sleep 0.5
 
 say "2/3  A slow twin of the fix (every call 50% slower), gated"
-$PG apply --pid $svc $EX/demo-patches/slow.so --policy $POLICY --state-dir $STATE
+"$PG" apply --pid $svc "$EX/demo-patches/slow.so" --policy "$POLICY" --state-dir "$STATE"
 echo "    exit code $? (2: reverted because health regressed)"
 a=$(python3 -c "import json;print(json.load(open('$STATE/status.json'))['bug'])")
 sleep 1
@@ -78,13 +79,13 @@ start_service --block 1
 echo "    (the parked thread is released 5 s from now)"
 (sleep 5; kill -USR2 $svc 2>/dev/null) &
 pids+=($!)
-$PG apply --pid $svc $EX/demo-patches/good.so --policy $POLICY --state-dir $STATE
+"$PG" apply --pid $svc "$EX/demo-patches/good.so" --policy "$POLICY" --state-dir "$STATE"
 echo "    exit code $?"
-answers $STATE/status.json
+answers "$STATE/status.json"
 stop_service
 
 say "The audit log: one JSON line per decision, with the evidence"
-python3 - $STATE/audit.log <<'PY'
+python3 - "$STATE/audit.log" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)

@@ -40,7 +40,8 @@ finished() {
 	done
 }
 stop_pid() { kill "$1" 2>/dev/null; }
-screen() { tm capture-pane -p -t top:0; }
+SCREEN=top:0
+screen() { tm capture-pane -p -t "$SCREEN"; }
 # on_screen SECONDS REGEX: wait for REGEX on top's screen (shown when it never comes)
 on_screen() {
 	local end=$((SECONDS + $1))
@@ -290,5 +291,62 @@ tm kill-window -t top:nc
 tm send-keys -t top q
 sleep 1
 check "q quits top" bash -c "! tmux -L $TS has-session -t top 2>/dev/null"
+echo "-- ad-hoc watch mode: top --pid PID FUNC..."
+svc watch
+"$PG" top --pid 999999 --once compute_answer >"$TMP/w1.out" 2>&1; rc=$?
+check "watch mode, no such process: exit 1" [ $rc -eq 1 ]
+"$PG" top --pid $SVC --once no_such_fn >"$TMP/w2.out" 2>&1; rc=$?
+check "watch mode, no such function: exit 1, named" bash -c "[ $rc -eq 1 ] && grep -q no_such_fn '$TMP/w2.out'"
+"$PG" top --once compute_answer >"$TMP/w3.out" 2>&1; rc=$?
+check "FUNC without --pid: exit 1, points at --pid" bash -c "[ $rc -eq 1 ] && grep -q -- --pid '$TMP/w3.out'"
+"$PG" top --pid $SVC --once >/dev/null 2>&1; rc=$?
+check "--pid without FUNC: exit 1" [ $rc -eq 1 ]
+"$PG" top --pid $SVC --kernel --once vfs_read >/dev/null 2>&1; rc=$?
+check "--pid with --kernel: exit 1" [ $rc -eq 1 ]
+"$PG" top --pid $SVC --errors maybe --once compute_answer >/dev/null 2>&1; rc=$?
+check "--errors with a bad mode: exit 1" [ $rc -eq 1 ]
+"$PG" top --pid $SVC compute_answer </dev/null >"$TMP/w4.out" 2>&1; rc=$?
+check "watch mode, no terminal: exit 1, points at --once" bash -c "[ $rc -eq 1 ] && grep -q -- --once '$TMP/w4.out'"
+"$PG" top --pid $SVC --once -d 0.5 compute_answer parse_request >"$TMP/w.once" 2>&1; rc=$?
+sed 's/^/   | /' "$TMP/w.once"
+check "watch --once: exit 0" [ $rc -eq 0 ]
+check "watch --once: the table's header" grep -Eq '^FUNCTION +PROBE +CALLS/S +INFL +P50 +P90 +P99' "$TMP/w.once"
+check "watch --once: both functions counted" bash -c "grep -Ec '^(compute_answer|parse_request) +(nop5|trap) +[1-9][0-9]* ' '$TMP/w.once' | grep -qx 2"
+"$PG" top --pid $SVC --once -d 0.5 -j compute_answer >"$TMP/w.json" 2>&1; rc=$?
+check "watch --once -j: exit 0, attached then a func record with calls" python3 -c "
+import json
+r = [json.loads(l) for l in open('$TMP/w.json')]
+assert $rc == 0 and [x['type'] for x in r] == ['attached', 'func'], r
+assert r[1]['func'] == 'compute_answer' and r[1]['calls'] > 0 and r[1]['p99_ns'] > 0, r[1]
+"
+tm new-session -d -s tw -x 80 -y 24 "$PG top --pid $SVC -d 0.25 compute_answer parse_request"
+SCREEN=tw:0
+check "watch screen: the table at 80x24" on_screen 20 '^FUNCTION +PROBE +CALLS/S'
+check "watch screen: the target in the title" on_screen 5 "^patchgate top [0-9:]+  pid $SVC \(demo-service\)"
+check "watch screen: calls/s of the first function" on_screen 10 '^compute_answer +(nop5|trap) +[1-9]'
+check "watch screen: the selected function's p99 over time" on_screen 5 '^p99 of compute_answer'
+tm send-keys -t tw j
+check "j selects the next function" on_screen 5 '^p99 of parse_request'
+tm send-keys -t tw s
+check "s sorts (calls/s)" on_screen 5 'sort: calls/s'
+tm send-keys -t tw / p a r s e Enter
+check "filter: the other function goes" bash -c "sleep 1; tmux -L $TS capture-pane -p -t tw:0 | grep -q '^parse_request' && ! tmux -L $TS capture-pane -p -t tw:0 | grep -q '^compute_answer'"
+tm send-keys -t tw / Escape
+check "filter cleared: both back" on_screen 5 '^compute_answer'
+tm send-keys -t tw A
+check "A in watch mode: no gate to act on" on_screen 5 'watch mode: no gate here'
+tm send-keys -t tw h
+check "help: watch mode's keys" on_screen 5 'ad-hoc watch mode'
+tm send-keys -t tw x
+check "any key leaves the help" on_screen 5 '^FUNCTION +PROBE'
+tm resize-window -t tw -x 100 -y 30
+check "resize: redrawn at 100 columns" on_screen 5 '^FUNCTION {20,}PROBE'
+check "the service serves under top's probes" grows requests
+kill $SVC
+wait $SVC 2>/dev/null
+check "the target exits: top says so and keeps the last figures" on_screen 10 'TARGET EXITED'
+tm send-keys -t tw q
+sleep 1
+check "q quits watch mode" bash -c "! tmux -L $TS has-session -t tw 2>/dev/null"
 pg_json_collect "$S"
 finish test_top

@@ -77,5 +77,7 @@ int pg_parse_seconds(const char *s, double *out);
 int cmd_exit(int outcome);
 /* Parse a pid; -EINVAL when not a positive integer. */
 int pg_parse_pid(const char *s, int *out);
+/* -e/--errors MODE: 'neg' or 'zero' into *mode (enum pg_err_mode); else prints why, returns the exit code. */
+int pg_cli_err_mode(struct pg_ctx *cli, const char *cmd, const char *arg, int *mode);
 
 #endif

@@ -171,14 +171,8 @@ int cmd_apply(struct pg_ctx *cli, int argc, char **argv)
 			o.sets[o.nsets++] = optarg;
 			break;
 		case 'e':
-			if (!strcmp(optarg, "neg"))
-				o.err_mode = PG_ERR_NEG;
-			else if (!strcmp(optarg, "zero"))
-				o.err_mode = PG_ERR_ZERO;
-			else {
-				pg_err(cli, PG_EXIT_USAGE, "apply: --errors takes 'neg' or 'zero', not '%s'", optarg);
+			if (pg_cli_err_mode(cli, "apply", optarg, &o.err_mode))
 				return PG_EXIT_USAGE;
-			}
 			break;
 		case 'W':
 			if (pg_parse_seconds(optarg, &o.max_wait_s)) {

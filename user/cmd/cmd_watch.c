@@ -66,14 +66,8 @@ int cmd_watch(struct pg_ctx *cli, int argc, char **argv)
 			}
 			break;
 		case 'e':
-			if (!strcmp(optarg, "neg"))
-				o.err_mode = PG_ERR_NEG;
-			else if (!strcmp(optarg, "zero"))
-				o.err_mode = PG_ERR_ZERO;
-			else {
-				pg_err(cli, PG_EXIT_USAGE, "watch: --errors takes 'neg' or 'zero', not '%s'", optarg);
+			if (pg_cli_err_mode(cli, "watch", optarg, &o.err_mode))
 				return PG_EXIT_USAGE;
-			}
 			break;
 		default:
 			/* the common options, --pid and --kernel */

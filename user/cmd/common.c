@@ -5,6 +5,7 @@
 #include "cmd/cli.h"
 #include "core/duration.h"
 #include "view/output.h"
+#include <patchgate/abi.h>
 
 int pg_cli_common(struct pg_ctx *cli, int c, const char *arg, void (*usage)(const char *))
 {
@@ -60,6 +61,19 @@ int pg_cli_not_implemented(struct pg_ctx *cli, const char *what)
 int pg_parse_seconds(const char *s, double *out)
 {
 	return pg_duration_parse_s(s, out);
+}
+
+int pg_cli_err_mode(struct pg_ctx *cli, const char *cmd, const char *arg, int *mode)
+{
+	if (!strcmp(arg, "neg"))
+		*mode = PG_ERR_NEG;
+	else if (!strcmp(arg, "zero"))
+		*mode = PG_ERR_ZERO;
+	else {
+		pg_err(cli, PG_EXIT_USAGE, "%s: --errors takes 'neg' or 'zero', not '%s'", cmd, arg);
+		return PG_EXIT_USAGE;
+	}
+	return 0;
 }
 
 int pg_parse_pid(const char *s, int *out)

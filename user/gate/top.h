@@ -4,6 +4,7 @@
 #define PG_GATE_TOP_H
 
 #include <stdbool.h>
+#include "gate/opts.h"
 #include "view/output.h"
 
 struct pg_top_opts {
@@ -14,5 +15,10 @@ struct pg_top_opts {
 
 /* Run the dashboard until q or a signal.  Returns an outcome. */
 int top_main(struct pg_ctx *ctx, const struct pg_top_opts *o);
+/*
+ * Ad-hoc watch mode (gate/watch.c): top attaches the probes of @w itself
+ * and shows the functions until q, a signal, or (with --once) one refresh.
+ */
+int top_watch_main(struct pg_ctx *ctx, const struct pg_top_opts *o, const struct pg_watch_opts *w);
 
 #endif

@@ -12,14 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "gate/opts.h"
 #include "gate/preflight.h"
+#include "gate/top.h"
 #include "core/hist.h"
 #include "probe/probe.h"
 #include "view/output.h"
 #include "view/report.h"
 #include "view/report_row.h"
+#include "view/top.h"
 #include "lib/clock.h"
 
 #define RESID_MAX 4096
@@ -211,26 +214,33 @@ cleanup:
 	return ret;
 }
 
-int watch_main(struct pg_ctx *ctx, const struct pg_watch_opts *o)
+/*
+ * Preflight, open the target, resolve the functions and attach the probes;
+ * @announce prints the "attached" report.  Returns 0, or the exit code after
+ * printing why (what was opened is freed).
+ */
+static int watch_open(struct pg_ctx *ctx, const char *cmd, const struct pg_watch_opts *o,
+		      bool announce, struct probe_target **tp, struct probe_func **fp,
+		      struct probe **pp)
 {
 	struct probe_target *t = NULL;
 	struct probe_func *funcs = NULL;
 	struct probe *p = NULL;
-	int ret = PG_EXIT_SYSTEM, err_modes[PG_MAX_FUNCS];
+	int ret, err_modes[PG_MAX_FUNCS];
 	char err[2048];
 
-	ret = gate_preflight(ctx, "watch", o->pid ? GATE_NEED_PTRACE | GATE_NEED_UPROBE : GATE_NEED_KBPF, 0);
+	ret = gate_preflight(ctx, cmd, o->pid ? GATE_NEED_PTRACE | GATE_NEED_UPROBE : GATE_NEED_KBPF, 0);
 	if (ret)
 		return ret;
 	ret = PG_EXIT_SYSTEM;
 	funcs = calloc(o->nfuncs, sizeof(*funcs));
 	if (!funcs) {
-		pg_err(ctx, PG_EXIT_SYSTEM, "watch: out of memory");
+		pg_err(ctx, PG_EXIT_SYSTEM, "%s: out of memory", cmd);
 		return PG_EXIT_SYSTEM;
 	}
-	t = open_target(ctx, "watch", o->pid, o->nfuncs, o->funcs, funcs, &ret);
+	t = open_target(ctx, cmd, o->pid, o->nfuncs, o->funcs, funcs, &ret);
 	if (!t)
-		goto cleanup;
+		goto fail;
 	for (int i = 0; i < o->nfuncs; i++)
 		err_modes[i] = o->err_mode;
 	p = probe__open(&(struct probe_opts){
@@ -240,15 +250,219 @@ int watch_main(struct pg_ctx *ctx, const struct pg_watch_opts *o)
 	}, err, sizeof(err));
 	if (!p) {
 		ret = open_exit_code(errno);
-		pg_err(ctx, ret, "watch: %s", err);
-		goto cleanup;
+		pg_err(ctx, ret, "%s: %s", cmd, err);
+		goto fail;
 	}
-	report_probes(ctx, p, probe_target__pid(t), funcs, o->nfuncs);
+	if (announce)
+		report_probes(ctx, p, probe_target__pid(t), funcs, o->nfuncs);
+	*tp = t;
+	*fp = funcs;
+	*pp = p;
+	return 0;
+fail:
+	probe_target__free(t);
+	free(funcs);
+	return ret;
+}
+
+int watch_main(struct pg_ctx *ctx, const struct pg_watch_opts *o)
+{
+	struct probe_target *t = NULL;
+	struct probe_func *funcs = NULL;
+	struct probe *p = NULL;
+	int ret;
+
+	ret = watch_open(ctx, "watch", o, true, &t, &funcs, &p);
+	if (ret)
+		return ret;
 	ret = watch_loop(ctx, t, p, funcs, o);
-cleanup:
 	probe__free(p);
 	probe_target__free(t);
 	free(funcs);
+	return ret;
+}
+
+/* ---- top's ad-hoc watch mode ---------------------------------------------- */
+
+/* top --pid PID FUNC... or top --kernel FUNC...: its loop around the watch screen. */
+struct top_watch {
+	struct watch_rows rows;
+	double p99[PG_MAX_FUNCS][TOP_WATCH_HIST];
+	int nhist;
+	char target[160];
+	struct top_watch_view view;
+};
+
+static void top_watch_target(struct top_watch *tw, int pid)
+{
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	if (!pid) {
+		snprintf(tw->target, sizeof(tw->target), "the kernel");
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(tw->target, sizeof(tw->target), "pid %d (%s)", pid, comm[0] ? comm : "?");
+}
+
+/* Read the probes over the last @dt seconds; add each function's p99 to its history. */
+static int top_watch_read(struct pg_ctx *ctx, struct probe *p, const struct probe_func *f,
+			  const struct pg_watch_opts *o, struct top_watch *tw, double dt)
+{
+	int e = read_rows(ctx, p, f, o, &tw->rows, false, dt);
+
+	if (e)
+		return e;
+	if (tw->nhist == TOP_WATCH_HIST) {
+		for (int i = 0; i < o->nfuncs; i++)
+			memmove(tw->p99[i], tw->p99[i] + 1, sizeof(double) * (TOP_WATCH_HIST - 1));
+		tw->nhist--;
+	}
+	for (int i = 0; i < o->nfuncs; i++)
+		tw->p99[i][tw->nhist] = tw->rows.rows[i].p99_ns;
+	tw->nhist++;
+	tw->view.nhist = tw->nhist;
+	return 0;
+}
+
+/* Has the target exited?  (The kernel's fd is negative: never.) */
+static bool top_watch_ended(struct probe_target *t)
+{
+	struct pollfd pfd = { .fd = probe_target__exit_fd(t), .events = POLLIN };
+
+	return pfd.fd >= 0 && poll(&pfd, 1, 0) > 0;
+}
+
+static int top_watch_once(struct pg_ctx *ctx, struct probe_target *t, struct probe *p,
+			  const struct probe_func *f, const struct pg_watch_opts *o,
+			  const struct pg_top_opts *to, struct top_watch *tw, double t0)
+{
+	struct pollfd pfd = { .fd = probe_target__exit_fd(t), .events = POLLIN };
+	struct winsize ws;
+	int width = 80;
+
+	/* one refresh interval of calls, or less if the target exits first */
+	if (poll(&pfd, 1, (int)(to->delay_s * 1000.0 + 0.5)) < 0 && errno != EINTR) {
+		pg_err(ctx, PG_EXIT_SYSTEM, "top: poll: %s", strerror(errno));
+		return PG_EXIT_SYSTEM;
+	}
+	tw->view.ended = top_watch_ended(t);
+	if (top_watch_read(ctx, p, f, o, tw, pg_mono_s() - t0))
+		return PG_EXIT_SYSTEM;
+	tw->view.elapsed_s = pg_mono_s() - t0;
+	if (ctx->json) {
+		for (int i = 0; i < o->nfuncs; i++)
+			report_func(ctx, &tw->rows.rows[i], tw->view.elapsed_s);
+		return PG_EXIT_OK;
+	}
+	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col >= 60)
+		width = ws.ws_col;
+	top_print_watch_once(stdout, &tw->view, width);
+	return PG_EXIT_OK;
+}
+
+static int top_watch_loop(struct pg_ctx *ctx, struct probe_target *t, struct probe *p,
+			  const struct probe_func *f, const struct pg_watch_opts *o,
+			  const struct pg_top_opts *to, struct top_watch *tw, double t0)
+{
+	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
+	struct top_ui *ui;
+	double last = t0, next = t0 + to->delay_s;
+	char msg[200] = "";
+	int ret = PG_EXIT_OK;
+
+	ui = top_ui__new(&(struct top_ui_opts){ .color = to->color, .delay_s = to->delay_s,
+						.state_dir = ctx->state_dir, .watch = true });
+	if (!ui) {
+		pg_err(ctx, PG_EXIT_SYSTEM, "top: cannot set up the terminal (TERM=%s)",
+		       getenv("TERM") ? getenv("TERM") : "");
+		return PG_EXIT_SYSTEM;
+	}
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	snprintf(msg, sizeof(msg), "probes attached; the first figures after %.2gs", to->delay_s);
+	while (!exiting) {
+		enum gate_op op;
+		char name[64];
+		double now;
+
+		top_ui_draw_watch(ui, &tw->view, msg);
+		now = pg_mono_s();
+		if (top_ui_input(ui, next > now ? (int)((next - now) * 1000.0) : 0, &op, name,
+				 sizeof(name)) == TOP_EV_QUIT)
+			break;
+		now = pg_mono_s();
+		if (now < next)
+			continue;
+		next = now + to->delay_s;
+		if (tw->view.ended || top_ui_frozen(ui))
+			continue;
+		if (top_watch_ended(t)) {
+			tw->view.ended = true;
+			snprintf(msg, sizeof(msg), "target pid %d exited: the figures are its last; "
+				 "q quits", probe_target__pid(t));
+			continue;
+		}
+		if (top_watch_read(ctx, p, f, o, tw, now - last)) {
+			ret = PG_EXIT_SYSTEM;
+			break;
+		}
+		tw->view.elapsed_s = now - t0;
+		last = now;
+		msg[0] = '\0';
+	}
+	top_ui__free(ui);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return ret;
+}
+
+int top_watch_main(struct pg_ctx *ctx, const struct pg_top_opts *to, const struct pg_watch_opts *o)
+{
+	struct probe_target *t = NULL;
+	struct probe_func *funcs = NULL;
+	struct probe *p = NULL;
+	struct top_watch *tw;
+	double t0;
+	int ret;
+
+	if (!to->once && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		pg_err(ctx, PG_EXIT_USAGE, "top: needs a terminal; for a script or a pipe use --once");
+		return PG_EXIT_USAGE;
+	}
+	tw = calloc(1, sizeof(*tw));
+	if (!tw) {
+		pg_err(ctx, PG_EXIT_SYSTEM, "top: out of memory");
+		return PG_EXIT_SYSTEM;
+	}
+	/* -j --once: the "attached" record first, as watch -j gives it */
+	ret = watch_open(ctx, "top", o, to->once && ctx->json, &t, &funcs, &p);
+	if (ret) {
+		free(tw);
+		return ret;
+	}
+	top_watch_target(tw, probe_target__pid(t));
+	tw->view = (struct top_watch_view){ .target = tw->target, .rows = tw->rows.rows,
+					    .n = o->nfuncs, .p99_hist = tw->p99 };
+	t0 = pg_mono_s();
+	/* the first interval's window starts at attach */
+	for (int i = 0; i < o->nfuncs; i++)
+		report_row_fill(&tw->rows.rows[i], funcs[i].sym.name, funcs[i].sym.object,
+				probe__how(p, i), o->err_mode, &(struct pg_func_stats){},
+				&tw->rows.prev_h[i], NULL, &(struct pg_inflight){}, 0, 0);
+	ret = to->once ? top_watch_once(ctx, t, p, funcs, o, to, tw, t0) :
+			 top_watch_loop(ctx, t, p, funcs, o, to, tw, t0);
+	probe__free(p);
+	probe_target__free(t);
+	free(funcs);
+	free(tw);
 	return ret;
 }
 

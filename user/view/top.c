@@ -18,6 +18,7 @@ enum top_screen {
 	SCR_OVERVIEW = 0,
 	SCR_DETAIL,
 	SCR_HELP,
+	SCR_WATCH,	/* ad-hoc watch mode: top's own probes, no gates */
 };
 
 struct top_ui {
@@ -29,7 +30,8 @@ struct top_ui {
 	bool filtering;
 	bool frozen;
 	char sel[64];			/* the selected row, by name: it survives a re-sort */
-	int sel_fn;			/* detail: the selected function */
+	int sel_fn;			/* detail and watch: the selected function */
+	int wsort;			/* watch: the functions' sort key */
 	int top;			/* overview: the first row shown */
 	bool confirming;
 	enum gate_op cop;
@@ -53,6 +55,7 @@ struct top_ui *top_ui__new(const struct top_ui_opts *o)
 	if (!ui)
 		return NULL;
 	ui->o = *o;
+	ui->screen = ui->back = o->watch ? SCR_WATCH : SCR_OVERVIEW;
 	setlocale(LC_ALL, "");
 	cs = nl_langinfo(CODESET);
 	ui->utf8 = cs && !strcmp(cs, "UTF-8");
@@ -200,6 +203,8 @@ static void draw_footer(struct top_ui *ui, const char *msg)
 	else
 		put(LINES - 2, A_BOLD, "%s", m ? m : "");
 	put(LINES - 1, A_REVERSE, "%-*s", COLS,
+	    ui->screen == SCR_WATCH ?
+	    " j/k function  s sort  / filter  space freeze  h help  q quit" :
 	    ui->screen == SCR_DETAIL ?
 	    " Esc back  j/k function  P promote  A abort  H hold/resume  space freeze  h help  q quit" :
 	    " Enter detail  P promote  A abort  H hold/resume  s sort  / filter  space freeze  h help  q quit");
@@ -431,6 +436,37 @@ static void draw_detail(struct top_ui *ui, json_object *detail)
 	draw_tail(r->rec, &y);
 }
 
+/* A help screen: its title, then @lines as far as the screen goes. */
+static void draw_text(struct top_ui *ui, const char *const *lines, size_t n)
+{
+	int y = 0;
+
+	put(y++, A_BOLD, "patchgate top - help (refresh every %.2gs, -d to change)", ui->o.delay_s);
+	for (size_t i = 0; i < n && y < LINES - 1; i++)
+		put(y++, A_NORMAL, "%s", lines[i]);
+}
+
+static void draw_watch_help(struct top_ui *ui)
+{
+	static const char *const lines[] = {
+		"patchgate top, ad-hoc watch mode: top's own probes on the functions named",
+		"",
+		"  q            quit (the probes are detached)",
+		"  h ? F1       this help (any key returns)",
+		"  Up Down j k  move the selection; its p99 over time is drawn below the table",
+		"  s            sort: as given, calls/s, p99, in flight",
+		"  /            filter functions by name (Enter keeps it, Esc clears it)",
+		"  space        freeze the display (the probes go on counting)",
+		"",
+		"Each row is the last refresh interval: calls per second, threads inside now,",
+		"latency p50/p90/p99 and the largest since attach, and the error rate when",
+		"--errors is given.  PROBE is how the entry is probed: nop5 (cheap) or trap",
+		"(a breakpoint, ~14 us a call) for a process; fentry or kprobe in the kernel.",
+	};
+
+	draw_text(ui, lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 static void draw_help(struct top_ui *ui)
 {
 	static const char *const lines[] = {
@@ -455,11 +491,8 @@ static void draw_help(struct top_ui *ui)
 		"Colours: COMMITTED green; BASELINE, WAIT_WINDOW, BAKE yellow; REVERTING,",
 		"REVERTED red; ABORTED and gone (the gate died) grey.  NO_COLOR turns them off.",
 	};
-	int y = 0;
 
-	put(y++, A_BOLD, "patchgate top - help (refresh every %.2gs, -d to change)", ui->o.delay_s);
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]) && y < LINES - 1; i++)
-		put(y++, A_NORMAL, "%s", lines[i]);
+	draw_text(ui, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 const char *top_ui_detail_name(struct top_ui *ui)
@@ -501,18 +534,133 @@ void top_ui_draw(struct top_ui *ui, const struct top_row *rows, int n, json_obje
 	refresh();
 }
 
+/* ---- ad-hoc watch mode ---------------------------------------------------- */
+
+static int watch_cmp(const void *a, const void *b, void *arg)
+{
+	const struct top_ui *ui = ((const void **)arg)[0];
+	const struct pg_func_report *r = ((const void **)arg)[1];
+	int ia = *(const int *)a, ib = *(const int *)b, c;
+
+	c = top_watch_cmp(&r[ia], &r[ib], ui->wsort);
+	return c ? c : ia - ib;
+}
+
+/* The functions in display order (sorted, filtered by name) into ui->vis. */
+static void order_watch(struct top_ui *ui, const struct top_watch_view *v)
+{
+	const void *arg[2] = { ui, v->rows };
+	int n = v->n;
+
+	if (n > ui->cap) {
+		int *nv = realloc(ui->vis, sizeof(int) * (size_t)n);
+
+		if (!nv)
+			n = ui->cap;
+		else
+			ui->vis = nv, ui->cap = n;
+	}
+	ui->nvis = 0;
+	for (int i = 0; i < n; i++)
+		if (!ui->filter[0] || strcasestr(v->rows[i].func, ui->filter))
+			ui->vis[ui->nvis++] = i;
+	qsort_r(ui->vis, (size_t)ui->nvis, sizeof(int), watch_cmp, arg);
+	if (ui->sel_fn >= ui->nvis)
+		ui->sel_fn = ui->nvis ? ui->nvis - 1 : 0;
+}
+
+static void draw_watch(struct top_ui *ui, const struct top_watch_view *v)
+{
+	char line[512], clock[16], a[16], b[16];
+	int y = 2, h = LINES - 10, first = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	order_watch(ui, v);
+	localtime_r(&now, &tm);
+	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	put(0, A_BOLD, "patchgate top %s  %s  %.0fs  sort: %s%s%s%s%s",
+	    clock, v->target, v->elapsed_s, top_watch_sort_name(ui->wsort),
+	    ui->filter[0] ? "  filter: " : "", ui->filter, ui->frozen ? "  [FROZEN]" : "",
+	    v->ended ? "  [TARGET EXITED]" : "");
+	top_fmt_watch_header(line, sizeof(line), COLS);
+	put(1, A_REVERSE, "%-*s", COLS, line);
+	if (ui->sel_fn >= h)
+		first = ui->sel_fn - h + 1;
+	for (int i = first; i < ui->nvis && y < 2 + h; i++) {
+		const struct pg_func_report *r = &v->rows[ui->vis[i]];
+
+		top_fmt_watch_row(r, line, sizeof(line), COLS);
+		put(y++, (i == ui->sel_fn ? A_REVERSE : 0) |
+		    tone_attr(ui, r->calls_per_s > 0 ? TOP_TONE_GOOD : TOP_TONE_OFF), "%-*s", COLS, line);
+	}
+	if (!ui->nvis) {
+		put(y++, A_NORMAL, "  (no function matches the filter)");
+		return;
+	}
+	/* the selected function: its p99 over time, and its totals */
+	{
+		int k = ui->vis[ui->sel_fn], from = v->nhist > COLS - 4 ? v->nhist - (COLS - 4) : 0;
+		const struct pg_func_report *r = &v->rows[k];
+		const double *hist = v->p99_hist[k] + from;
+		double lo = 0, hi = 0;
+
+		for (int i = 0; i < v->nhist - from; i++) {
+			if (hist[i] > 0 && (!lo || hist[i] < lo))
+				lo = hist[i];
+			if (hist[i] > hi)
+				hi = hist[i];
+		}
+		top_fmt_ns(lo, a, sizeof(a));
+		top_fmt_ns(hi, b, sizeof(b));
+		y++;
+		put(y++, A_NORMAL, "p99 of %s, one point a refresh (%s .. %s):", r->func, a, b);
+		top_fmt_spark(hist, v->nhist - from, -1, ui->utf8, line, sizeof(line));
+		attrset(tone_attr(ui, TOP_TONE_BUSY));
+		mvaddstr(y++, 2, line);
+		attrset(A_NORMAL);
+		put(y++, A_NORMAL, "%s in %s: %llu calls since attach, at most %lld inside at once",
+		    r->func, r->object, (unsigned long long)r->calls, (long long)r->inflight_max);
+		if (r->overflow)
+			put(y++, A_NORMAL, "  %llu calls nested too deep to time",
+			    (unsigned long long)r->overflow);
+		if (r->errors_on)
+			put(y++, A_NORMAL, "  errors: %llu (%.2f%% of returns)",
+			    (unsigned long long)r->errors, r->error_rate * 100.0);
+	}
+}
+
+void top_ui_draw_watch(struct top_ui *ui, const struct top_watch_view *v, const char *msg)
+{
+	erase();
+	if (COLS < 60 || LINES < 12) {
+		put(0, A_BOLD, "terminal too small (%dx%d): at least 60x12", COLS, LINES);
+		refresh();
+		return;
+	}
+	if (ui->screen == SCR_HELP) {
+		draw_watch_help(ui);
+	} else {
+		draw_watch(ui, v);
+		draw_footer(ui, msg);
+	}
+	refresh();
+}
+
 /* ---- keys ----------------------------------------------------------------- */
 
 static void move_sel(struct top_ui *ui, int d)
 {
-	int p = sel_pos(ui);
+	int p;
 
-	if (ui->screen == SCR_DETAIL) {
+	/* the watch screen has no gate rows: only its functions */
+	if (ui->screen == SCR_DETAIL || ui->screen == SCR_WATCH) {
 		ui->sel_fn += d;
 		if (ui->sel_fn < 0)
 			ui->sel_fn = 0;	/* the upper end is clamped at the next draw */
 		return;
 	}
+	p = sel_pos(ui);
 	if (p < 0)
 		return;
 	p += d;
@@ -522,8 +670,13 @@ static void move_sel(struct top_ui *ui, int d)
 
 static void ask(struct top_ui *ui, int key)
 {
-	const struct top_row *r = sel_row(ui);
+	const struct top_row *r = ui->screen == SCR_WATCH ? NULL : sel_row(ui);
 
+	if (ui->screen == SCR_WATCH) {
+		snprintf(ui->note, sizeof(ui->note), "watch mode: no gate here (promote, abort and "
+			 "hold act on gated applies)");
+		return;
+	}
 	if (!r || !r->rec || strcmp(r->health, "running")) {
 		snprintf(ui->note, sizeof(ui->note), "select a running gate first (%s acts on gates, "
 			 "not on applied patches or finished gates)", key == 'P' ? "promote" :
@@ -610,7 +763,7 @@ enum top_event top_ui_input(struct top_ui *ui, int timeout_ms, enum gate_op *op,
 	case '\r':
 	case KEY_ENTER:
 	case KEY_RIGHT:
-		if (sel_row(ui)) {
+		if (ui->screen != SCR_WATCH && sel_row(ui)) {
 			ui->screen = SCR_DETAIL;
 			ui->sel_fn = 0;
 		}
@@ -618,10 +771,14 @@ enum top_event top_ui_input(struct top_ui *ui, int timeout_ms, enum gate_op *op,
 	case 27:
 	case KEY_LEFT:
 	case KEY_BACKSPACE:
-		ui->screen = SCR_OVERVIEW;
+		if (ui->screen != SCR_WATCH)
+			ui->screen = SCR_OVERVIEW;
 		break;
 	case 's':
-		ui->sort = (ui->sort + 1) % TOP_NSORTS;
+		if (ui->screen == SCR_WATCH)
+			ui->wsort = (ui->wsort + 1) % TOP_WATCH_NSORTS;
+		else
+			ui->sort = (ui->sort + 1) % TOP_NSORTS;
 		break;
 	case '/':
 		ui->filtering = true;

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include "core/gate.h"
 #include "core/patch.h"
+#include "view/report.h"
 
 struct top_row {
 	json_object *rec;			/* a gate's "live" record, or NULL */
@@ -26,6 +27,21 @@ struct top_ui_opts {
 	bool color;		/* false: NO_COLOR, or a terminal without colours */
 	double delay_s;
 	const char *state_dir;
+	bool watch;		/* ad-hoc watch mode: the watch screen, no gates */
+};
+
+/* Points of p99 history kept per function in the watch screen. */
+#define TOP_WATCH_HIST 60
+
+/* Ad-hoc watch mode (top --pid PID FUNC...): what top's own probes saw. */
+struct top_watch_view {
+	const char *target;			/* "pid 4242 (demo-service)" or "kernel" */
+	double elapsed_s;			/* since the probes were attached */
+	const struct pg_func_report *rows;	/* per function, the last interval */
+	int n;
+	const double (*p99_hist)[TOP_WATCH_HIST];	/* per function, oldest first */
+	int nhist;				/* points in each history */
+	bool ended;				/* the target exited: the figures are the last ones */
 };
 
 struct top_ui;
@@ -61,5 +77,10 @@ bool top_ui_frozen(const struct top_ui *ui);
 
 /* One plain frame of the overview, @width columns wide, for --once. */
 void top_print_once(FILE *out, const struct top_row *rows, int n, int width);
+
+/* The watch screen (the ui was made with .watch): the functions, the selected one's p99. */
+void top_ui_draw_watch(struct top_ui *ui, const struct top_watch_view *v, const char *msg);
+/* One plain frame of the watch screen, for --once. */
+void top_print_watch_once(FILE *out, const struct top_watch_view *v, int width);
 
 #endif

@@ -303,3 +303,100 @@ void top_print_once(FILE *out, const struct top_row *rows, int n, int width)
 		fprintf(out, "  (no gate has run with this state directory, and no patch is applied)\n");
 	fflush(out);
 }
+
+/* ---- ad-hoc watch mode ---------------------------------------------------- */
+
+#define WATCH_FN_MIN 16
+
+/* A latency in three significant digits, at most 7 characters: 52.1us, 138ms, 2.50s. */
+static void watch_ns(double ns, char *buf, size_t len)
+{
+	static const struct { double div; const char *unit; } u[] = {
+		{ 1, "ns" }, { 1e3, "us" }, { 1e6, "ms" }, { 1e9, "s" },
+	};
+	int k = 0;
+	double v;
+
+	if (!(ns > 0)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	while (k < 3 && ns >= 999.5 * u[k].div)
+		k++;
+	v = ns / u[k].div;
+	snprintf(buf, len, v < 9.995 && k ? "%.2f%s" : v < 99.95 && k ? "%.1f%s" : "%.0f%s", v,
+		 u[k].unit);
+}
+
+static int watch_fn_width(int width)
+{
+	/* the fixed columns take 61; the function name gets the rest, up to 40 */
+	int w = width - 62;
+
+	return w < WATCH_FN_MIN ? WATCH_FN_MIN : w > 40 ? 40 : w;
+}
+
+void top_fmt_watch_header(char *buf, size_t len, int width)
+{
+	snprintf(buf, len, "%-*s %-6s %8s %5s %7s %7s %7s %7s %6s", watch_fn_width(width),
+		 "FUNCTION", "PROBE", "CALLS/S", "INFL", "P50", "P90", "P99", "MAX", "ERR%");
+}
+
+void top_fmt_watch_row(const struct pg_func_report *r, char *buf, size_t len, int width)
+{
+	char p50[16], p90[16], p99[16], mx[16], err[16];
+	int fw = watch_fn_width(width);
+
+	watch_ns(r->p50_ns, p50, sizeof(p50));
+	watch_ns(r->p90_ns, p90, sizeof(p90));
+	watch_ns(r->p99_ns, p99, sizeof(p99));
+	watch_ns((double)r->max_ns, mx, sizeof(mx));
+	if (r->errors_on)
+		snprintf(err, sizeof(err), "%.1f", r->error_rate * 100.0);
+	else
+		snprintf(err, sizeof(err), "-");
+	snprintf(buf, len, "%-*.*s %-6s %8.0f %5lld %7s %7s %7s %7s %6s", fw, fw, r->func, r->probe,
+		 r->calls_per_s, (long long)r->inflight, p50, p90, p99, mx, err);
+}
+
+const char *top_watch_sort_name(int sort)
+{
+	static const char *const names[TOP_WATCH_NSORTS] = { "as given", "calls/s", "p99",
+							      "in flight" };
+
+	return sort >= 0 && sort < TOP_WATCH_NSORTS ? names[sort] : "?";
+}
+
+static int cmp_desc(double a, double b)
+{
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+int top_watch_cmp(const struct pg_func_report *a, const struct pg_func_report *b, int sort)
+{
+	switch (sort) {
+	case 1:
+		return cmp_desc(a->calls_per_s, b->calls_per_s);
+	case 2:
+		return cmp_desc(a->p99_ns, b->p99_ns);
+	case 3:
+		return cmp_desc((double)a->inflight, (double)b->inflight);
+	default:
+		return 0;
+	}
+}
+
+void top_print_watch_once(FILE *out, const struct top_watch_view *v, int width)
+{
+	char line[512];
+
+	fprintf(out, "patchgate top - watching %s, %d function%s, %.1fs%s\n", v->target, v->n,
+		v->n == 1 ? "" : "s", v->elapsed_s, v->ended ? " (the target exited)" : "");
+	top_fmt_watch_header(line, sizeof(line), width);
+	fprintf(out, "%s\n", line);
+	for (int i = 0; i < v->n; i++) {
+		top_fmt_watch_row(&v->rows[i], line, sizeof(line), width);
+		fprintf(out, "%s\n", line);
+	}
+	fflush(out);
+}

@@ -36,4 +36,12 @@ void top_fmt_ns(double ns, char *buf, size_t len);
 /* A sparkline of @n values into @buf (UTF-8 blocks when @utf8), '|' at @mark. */
 void top_fmt_spark(const double *v, int n, int mark, bool utf8, char *buf, size_t len);
 
+/* The watch screen's table (ad-hoc watch mode): header and one function's row. */
+void top_fmt_watch_header(char *buf, size_t len, int width);
+void top_fmt_watch_row(const struct pg_func_report *r, char *buf, size_t len, int width);
+/* Watch sort keys: 0 as given, 1 calls/s, 2 p99, 3 in flight. */
+#define TOP_WATCH_NSORTS 4
+const char *top_watch_sort_name(int sort);
+int top_watch_cmp(const struct pg_func_report *a, const struct pg_func_report *b, int sort);
+
 #endif

@@ -112,6 +112,10 @@ cp "$ROOT"/tests/vm/guest/init "$rd/init"
 cp "$ROOT"/tests/vm/guest/lib.sh "$rd/pg/lib.sh"
 cp "$ROOT"/tests/vm/guest/pgjson "$rd/pg/pgjson"
 cp "$ROOT"/.output/static/patchgate "$rd/bin/patchgate"
+# the guest's syscall load (scenario 46)
+mkdir -p "$rd/pg/bin"
+cc -O2 -static -o "$rd/pg/bin/getpid-load" "$ROOT/tests/vm/guest/getpid-load.c" ||
+	die "cannot build the guest's getpid load (static glibc: libc6-dev)"
 cp "$moddir"/*.ko "$rd/pg/modules/"
 for s in "${scen[@]}"; do
 	cp "$ROOT/tests/vm/scenarios/$s.sh" "$rd/pg/scenarios/"
@@ -133,7 +137,7 @@ set +e
 timeout --foreground "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1G \
 	-nographic -no-reboot -nic none \
 	-kernel "$vmlinuz" -initrd "$OUT/initramfs.gz" \
-	-append "console=ttyS0 panic=-1 quiet loglevel=${PGVM_LOGLEVEL:-4} rdinit=/init" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=${PGVM_LOGLEVEL:-5} rdinit=/init" \
 	</dev/null >"$console" 2>&1
 qrc=$?
 set -e

@@ -59,6 +59,31 @@ echo "   committed $COMMITTED, reverted $REVERTED, other $OTHER"
 check "sibling control: slow patch reverted every time" [ "$REVERTED" -eq $((RUNS / 2)) ]
 check "sibling control: the sibling was never patched" bash -c "! grep -q same.so /proc/$SIB/maps && ! grep -q slow.so /proc/$SIB/maps"
 
+echo "-- --control-pid auto: the sibling found by build-id"
+"$PG" apply --pid "$DSVC" "$P/same.so" --state-dir "$TMP/au" --control-pid auto \
+	"${DRIFT_POLICY[@]}" -j >"$TMP/au.out" 2>&1; rc=$?
+check "auto: the gated apply commits (exit $rc)" [ $rc -eq 0 ]
+check "auto: the sibling is the control" drift_controls_recorded "$TMP/au/audit.log" 1 "pid$SIB:compute_answer"
+"$PG" revert --pid "$DSVC" "$P/same.so" --state-dir "$TMP/au" >/dev/null 2>&1
+"$PG" apply --pid "$DSVC" "$P/same.so" --state-dir "$TMP/au2" --control-pid auto --dry-run \
+	"${DRIFT_POLICY[@]}" >"$TMP/au2.out" 2>&1; rc=$?
+check "auto, plain: names the sibling it chose" grep -q "control: pid $SIB runs the same binary, unpatched" "$TMP/au2.out"
+"$PG" apply --pid "$SIB" "$P/same.so" --state-dir "$TMP/au3" --no-gate >/dev/null 2>&1
+"$PG" apply --pid "$DSVC" "$P/same.so" --state-dir "$TMP/au3" --control-pid auto --dry-run \
+	"${DRIFT_POLICY[@]}" >"$TMP/au3.out" 2>&1; rc=$?
+check "auto, the only sibling patched: a dry run still goes on (exit $rc)" [ $rc -eq 0 ]
+check "auto, the only sibling patched: says so" grep -q "every other process of this binary is patched: no sibling control" "$TMP/au3.out"
+"$PG" revert --pid "$SIB" --state-dir "$TMP/au3" >/dev/null 2>&1
+kill "$SIB"
+wait "$SIB" 2>/dev/null
+"$PG" apply --pid "$DSVC" "$P/same.so" --state-dir "$TMP/au4" --control-pid auto --dry-run \
+	"${DRIFT_POLICY[@]}" >"$TMP/au4.out" 2>&1; rc=$?
+check "auto, the binary's only process: a dry run still goes on (exit $rc)" [ $rc -eq 0 ]
+check "auto, the binary's only process: says so" grep -q "no other process runs this binary: no sibling control" "$TMP/au4.out"
+"$PG" apply --pid 999999999 "$P/same.so" --state-dir "$TMP/au5" --control-pid auto \
+	>"$TMP/au5.out" 2>&1; rc=$?
+check "auto, no such target: exit 1" [ $rc -eq 1 ]
+
 kill "$SIB" "$OTHERBIN" 2>/dev/null
 wait "$SIB" "$OTHERBIN" 2>/dev/null
 drift_svc_stop

@@ -45,8 +45,11 @@ void usage_apply(const char *prog)
 	       "      --previous FILE\n"
 	       "                      klp, gated, atomic-replace patch: the module file of the\n"
 	       "                      patch it replaces, reloaded if the gate reverts\n"
-	       "      --control-pid PID  an unpatched process of the same binary (same build-id)\n"
-	       "                      whose copies of the replaced functions are the control\n"
+	       "      --control-pid PID|auto\n"
+	       "                      an unpatched process of the same binary (same build-id)\n"
+	       "                      whose copies of the replaced functions are the control;\n"
+	       "                      auto: the lowest pid of those patchgate has not patched\n"
+	       "                      (none found: a warning, and no sibling control)\n"
 	       "  -P, --policy FILE   gate policy (INI); see docs/policy.md\n"
 	       "      --no-gate       apply at once (still waits for a safe window), no bake\n"
 	       "      --dry-run       baseline and window only; report, apply nothing\n"
@@ -65,8 +68,9 @@ void usage_apply(const char *prog)
 	       "  %s apply --klp livepatch_fix.ko --dry-run\n"
 	       "  %s apply --klp livepatch_fix.ko debug=1 --no-gate\n"
 	       "  %s apply --pid 4242 fix.so --set bake=2m --set p99_ratio_max=1.1 --errors neg\n"
-	       "  %s apply --pid 4242 fix.so --control-pid 4243\n",
-	       prog, prog, prog, prog, prog, prog);
+	       "  %s apply --pid 4242 fix.so --control-pid 4243\n"
+	       "  %s apply --pid 4242 fix.so --control-pid auto\n",
+	       prog, prog, prog, prog, prog, prog, prog);
 }
 
 /*
@@ -145,6 +149,10 @@ int cmd_apply(struct pg_ctx *cli, int argc, char **argv)
 			char *end;
 			long v;
 
+			if (!strcmp(optarg, "auto")) {
+				o.control_pid = PG_CONTROL_PID_AUTO;
+				break;
+			}
 			errno = 0;
 			v = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || v <= 0 || v > INT_MAX) {

@@ -101,7 +101,7 @@ int gate_observe_open(struct gr *g)
 		pg_warn(g->ctx, "%s", probe__note(o->p));
 	if (g->nsib) {
 		/* the sibling: the same binary, so the same specs resolve there */
-		o->sib_t = probe_target__open(g->o->control_pid, err, sizeof(err));
+		o->sib_t = probe_target__open(g->sib_pid, err, sizeof(err));
 		if (!o->sib_t) {
 			pg_err(g->ctx, PG_EXIT_USAGE, "apply: --control-pid: %s", err);
 			return PG_EXIT_USAGE;

@@ -7,6 +7,7 @@
  * JSON "decision" line with -j) and one JSON line in the audit log under
  * the state directory.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,6 +26,7 @@
 #include "view/audit.h"
 #include "view/output.h"
 #include "lib/clock.h"
+#include "lib/procmaps.h"
 #include "lib/symbols.h"
 #include "lib/statedir.h"
 
@@ -406,11 +408,61 @@ struct gr_loop {
  * their main executables match), not the target itself.  Its copies of the
  * replaced functions become controls.
  */
+/* Has this process a patch applied by patchgate (a journal in the state directory)? */
+static bool patched_by_us(const struct gr *g, int pid)
+{
+	char prefix[32];
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(g->ctx->state_dir);
+
+	if (!d)
+		return false;
+	snprintf(prefix, sizeof(prefix), "ulp-%d-", pid);
+	while (!found && (de = readdir(d)))
+		found = !strncmp(de->d_name, prefix, strlen(prefix));
+	closedir(d);
+	return found;
+}
+
+/*
+ * --control-pid auto: the lowest pid of the other processes of the
+ * target's binary that patchgate has not patched; 0 (and a warning) when
+ * there is none, and the verdict goes on without a sibling.
+ */
+static int sibling_find(struct gr *g)
+{
+	int cand[256], n, e;
+
+	n = pg_procs_same_binary(g->o->pid, cand, 256);
+	if (n < 0) {
+		e = n;
+		pg_err(g->ctx, PG_EXIT_USAGE, "apply: --control-pid auto: cannot read the build-id "
+		       "of process %d's executable: %s", g->o->pid, e == -ENOENT ?
+		       "no such process, or no build-id" : strerror(-e));
+		return -1;
+	}
+	for (int i = 0; i < n && i < 256; i++)
+		if (!patched_by_us(g, cand[i])) {
+			pg_info(g->ctx, "control: pid %d runs the same binary, unpatched (one of %d "
+				"found by build-id)", cand[i], n);
+			return cand[i];
+		}
+	pg_warn(g->ctx, "--control-pid auto: %s: no sibling control", n ? "every other process "
+		"of this binary is patched" : "no other process runs this binary");
+	return 0;
+}
+
 static int sibling_check(struct gr *g)
 {
 	int pid = g->o->control_pid, e;
 	char path[64], want[128], got[128];
 
+	if (pid == PG_CONTROL_PID_AUTO) {
+		pid = sibling_find(g);
+		if (pid < 0)
+			return PG_EXIT_USAGE;
+	}
 	if (!pid)
 		return 0;
 	if (pid == g->o->pid) {
@@ -440,6 +492,7 @@ static int sibling_check(struct gr *g)
 		return PG_EXIT_USAGE;
 	}
 	g->nsib = g->nfuncs;
+	g->sib_pid = pid;
 	for (unsigned int i = 0; i < g->nfuncs; i++) {
 		char fn[41];
 

@@ -68,6 +68,7 @@ struct gr {
 	 * policy's, in the order of fname.
 	 */
 	unsigned int nsib;
+	int sib_pid;		/* the sibling (--control-pid, or found by build-id), or 0 */
 	char sibname[PG_MAX_FUNCS][GATE_NAME_LEN];
 	struct gate_observe *obs;	/* gate_observe.c's state */
 	struct pg_backend *pb;		/* the open patch (gate_patch.c) */

@@ -30,6 +30,8 @@ struct pg_residency_opts {
 	char **funcs;
 };
 
+#define PG_CONTROL_PID_AUTO (-1)
+
 struct pg_apply_opts {
 	int pid;		/* process patch: pid and patch_path */
 	const char *patch_path;	/* PATCH.so or MODULE.ko */
@@ -41,7 +43,8 @@ struct pg_apply_opts {
 	bool dry_run;
 	double max_wait_s;	/* < 0: from policy */
 	int err_mode;		/* enum pg_err_mode for the replaced functions */
-	int control_pid;	/* 0, or an unpatched process of the same binary: the control */
+	int control_pid;	/* 0, an unpatched process of the same binary (the control),
+				 * or PG_CONTROL_PID_AUTO: find one by build-id */
 	int nsets;		/* --set key=value policy overrides */
 	const char *sets[32];
 };

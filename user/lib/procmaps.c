@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "lib/procmaps.h"
+#include "lib/symbols.h"
 
 #define DELETED_SUFFIX " (deleted)"
 
@@ -176,4 +178,74 @@ int procmaps__view_pid(int pid)
 	}
 	closedir(d);
 	return view;
+}
+
+#define SAME_BINARY_EXES 256	/* distinct executables whose build-id is remembered */
+
+static int pid_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+int pg_procs_same_binary(int pid, int *out, int max)
+{
+	struct exe_seen {
+		dev_t dev;
+		ino_t ino;
+		bool same;
+	} *seen;
+	char path[64], want[128], got[128];
+	struct stat tst, st;
+	struct dirent *de;
+	int nseen = 0, n = 0, e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (stat(path, &tst))
+		return -ENOENT;
+	e = sym_elf_build_id(path, want, sizeof(want));
+	if (e < 0)
+		return e;
+	seen = calloc(SAME_BINARY_EXES, sizeof(*seen));
+	d = opendir("/proc");
+	if (!seen || !d) {
+		e = seen ? -errno : -ENOMEM;
+		free(seen);
+		if (d)
+			closedir(d);
+		return e;
+	}
+	while ((de = readdir(d))) {
+		char *end;
+		long p = strtol(de->d_name, &end, 10);
+		bool same;
+		int k;
+
+		if (*end || p <= 0 || p == pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/exe", p);
+		if (stat(path, &st))
+			continue;	/* a kernel thread, gone, or not ours to see */
+		/* one build-id read per executable file */
+		for (k = 0; k < nseen && (seen[k].dev != st.st_dev || seen[k].ino != st.st_ino); k++)
+			;
+		if (st.st_dev == tst.st_dev && st.st_ino == tst.st_ino) {
+			same = true;
+		} else if (k < nseen) {
+			same = seen[k].same;
+		} else {
+			same = sym_elf_build_id(path, got, sizeof(got)) >= 0 && !strcmp(want, got);
+			if (nseen < SAME_BINARY_EXES)
+				seen[nseen++] = (struct exe_seen){ st.st_dev, st.st_ino, same };
+		}
+		if (!same || pg_proc_state((int)p) == 'Z')
+			continue;
+		if (n < max)
+			out[n] = (int)p;
+		n++;
+	}
+	closedir(d);
+	free(seen);
+	qsort(out, (size_t)(n < max ? n : max), sizeof(*out), pid_cmp);
+	return n;
 }

@@ -44,5 +44,13 @@ void procmaps__free(struct procmaps *pm);
 int pg_proc_starttime(int pid, unsigned long long *out);
 /* The state letter of /proc/TID/stat (R, S, D, T, t, Z, X, ...); '?' when it cannot be read. */
 char pg_proc_state(int tid);
+/*
+ * The other live processes that run @pid's binary: their executables have
+ * the build-id of @pid's (the same file, or a copy of it).  Up to @max of
+ * their pids into @out, in pid order; returns how many there are (which may
+ * be more than @max), or a negative errno about @pid (-ENOENT: no such
+ * process, or an executable without a build-id).
+ */
+int pg_procs_same_binary(int pid, int *out, int max);
 
 #endif

@@ -28,6 +28,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 OUTDIR=$ROOT/docs/img
 RES=$ROOT/bench/results
 ALL=(probe_overhead apply_pause detection drift_sim drift)
+# the simulated bake (bench/detection/run.sh: the default policy's 300 s):
+# the power curves' grid points past its end are drawn at its end
+BAKE_S=300
 
 usage() {
 	sed -n '3,/^set -uo/{ /^set -uo/d; s/^# \{0,1\}//p }' "$0"
@@ -122,9 +125,10 @@ draw_apply_pause() {
 draw_detection() {
 	local rc=0
 	if need detection_power.tsv; then
-		awk -F'\t' -v dir="$TMP" '{ print $5, $6 > (dir "/dp-" $2 "-" $3 "-" $4 ".dat") }' \
+		awk -F'\t' -v dir="$TMP" -v bake="$BAKE_S" '{ end = $4 * bake
+			print ($5 + 0 > end ? end : $5), $6 > (dir "/dp-" $2 "-" $3 "-" $4 ".dat") }' \
 			"$RES/detection_power.tsv"
-		gp detection-power.gp || rc=1
+		gp detection-power.gp end=$((1000 * BAKE_S)) || rc=1
 	else
 		rc=1
 	fi
@@ -148,8 +152,8 @@ draw_detection() {
 # drift_sim.tsv: the drift cells' false reverts without and with the control
 draw_drift_sim() {
 	need power.tsv drift_sim.tsv || return 1
-	# the grid's points past the bake's end (300 s at 1000/s) are drawn at its end
-	awk -F'\t' -v dir="$TMP" -v end=300000 '{
+	# 1000 calls/s in every cell
+	awk -F'\t' -v dir="$TMP" -v end=$((1000 * BAKE_S)) '{
 		f = $1 "-" $2; gsub(/[\/=]/, "_", f)
 		print ($5 + 0 > end ? end : $5) "\t" $6 > (dir "/" f ".dat") }' "$RES/power.tsv"
 	awk -F'\t' -v dir="$TMP" 'NR > 1 {
@@ -159,7 +163,7 @@ draw_drift_sim() {
 		END { for (f in files) { n = split(order[f], d, " ")
 			for (i = 1; i <= n; i++) printf "%s\t%s\t%s\n", d[i], no[f, d[i]], yes[f, d[i]] > f } }' \
 		"$RES/drift_sim.tsv"
-	gp power-drift.gp end=300000 && gp false-reverts-drift.gp
+	gp power-drift.gp end=$((1000 * BAKE_S)) && gp false-reverts-drift.gp
 }
 
 # drift.tsv: the harmless cases' reverts with and without the control

@@ -17,7 +17,10 @@
 #                      debootstrap; the chroot is cached under .cache/pkg)
 #   make demo          the gated live-patch demo
 #   make demo-top      the demo with patchgate top beside it (tmux)
-#   make bench         run the benchmarks under bench/
+#   make bench         run the benchmarks under bench/ (each draws its figures)
+#   make plots         redraw the benchmark figures in docs/img from bench/results
+#   make check-plots   they redraw, are valid PNGs with data, and docs/benchmarks.md
+#                      embeds every one (about 15 s)
 
 OUTPUT := .output
 
@@ -33,6 +36,7 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 SELF_INSTALLING := deps deps-build deps-lint deps-pkg check check-unit check-host check-vm \
 	check-vm-matrix check-layers lint demo demo-top bench clean vmlinux check-man check-install \
 	deb check-package
+SELF_INSTALLING += deps-plot plots check-plots
 ifneq ($(filter-out $(SELF_INSTALLING),$(or $(MAKECMDGOALS),all)),)
 BUILD_NEEDS := /usr/include/bpf/bpf_helpers.h /usr/include/elfutils/libdwfl.h \
 	/usr/include/json-c/json.h /usr/include/ini.h /usr/include/cmocka.h \
@@ -323,6 +327,19 @@ demo-top: deps-build
 bench: deps
 	$(Q)$(MAKE) all
 	$(Q)bench/run-all.sh
+
+# ---- benchmark figures: bench/plot/*.gp (gnuplot), from bench/results/*
+
+.PHONY: deps-plot plots check-plots
+
+deps-plot:
+	$(Q)scripts/deps.sh plot
+
+plots: deps-plot
+	$(Q)bench/plot/draw.sh
+
+check-plots: deps-plot
+	$(Q)tests/plots/check-plots.sh
 
 FORCE:
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run every benchmark under bench/ (each prints a table and writes a CSV to bench/results/).
+# Run every benchmark under bench/ (each prints a table, writes its CSV or TSV to
+# bench/results/, and those with figures draw them with bench/plot/draw.sh).
 set -u
 cd "$(dirname "$0")" || exit 1
 rc=0

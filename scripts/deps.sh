@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages that patchgate's build, tests and demo need,
-# only those that are missing.  Usage: scripts/deps.sh [build|lint|vm|matrix|all]
+# only those that are missing.  Usage: scripts/deps.sh [build|lint|plot|pkg|vm|matrix|all]
 set -euo pipefail
 
 build_pkgs=(
@@ -27,7 +27,11 @@ build_pkgs=(
 bench_pkgs=(
 	bpftrace
 	libbpf-tools
+)
+# the benchmark figures (bench/plot/draw.sh) and their check
+plot_pkgs=(
 	gnuplot-nox
+	python3
 )
 lint_pkgs=(
 	shellcheck
@@ -60,11 +64,12 @@ want=("${build_pkgs[@]}")
 case "${1:-all}" in
 build) ;;
 lint) want=("${lint_pkgs[@]}") ;;
+plot) want=("${plot_pkgs[@]}") ;;
 pkg) want+=("${pkg_pkgs[@]}") ;;
 vm) want+=("${vm_pkgs[@]}") ;;
 matrix) want+=("${vm_pkgs[@]}" debootstrap) ;;
-all) want+=("${bench_pkgs[@]}" "${lint_pkgs[@]}" "${pkg_pkgs[@]}" "${vm_pkgs[@]}") ;;
-*) echo "usage: $0 [build|lint|pkg|vm|matrix|all]" >&2; exit 1 ;;
+all) want+=("${bench_pkgs[@]}" "${plot_pkgs[@]}" "${lint_pkgs[@]}" "${pkg_pkgs[@]}" "${vm_pkgs[@]}") ;;
+*) echo "usage: $0 [build|lint|plot|pkg|vm|matrix|all]" >&2; exit 1 ;;
 esac
 
 missing=()

@@ -9,12 +9,18 @@
 # lognormal sigma 0.5 (p99/p50 = 3.2) and sigma 1.0 (heavy, p99/p50 = 10).
 # Default policy (docs/policy.md); the controller's 1 s SAMPLES tick, and
 # 100 ms ticks at 10000/s.  Prints tables; writes
-# bench/results/detection.csv.  No root needed; a few minutes.
+# bench/results/detection.csv, and the power curves of the tail-only
+# regressions with 1 s ticks (share caught within 1000 * 2^i post-patch
+# calls) into bench/results/detection_power.tsv.  No root needed; a few
+# minutes.  Draws docs/img/detection-power.png and false-reverts-sim.png
+# (bench/plot/draw.sh).
+# `run.sh power` runs only the power curves (the same runs, about a minute);
 # `run.sh drift` runs only the drift section at the end (about 10 minutes);
-# `run.sh plot` redraws its table and plots from bench/results.
+# `run.sh plot` redraws the drift table and every plot from bench/results.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$ROOT/bench/results/detection.csv
+POWER=$ROOT/bench/results/detection_power.tsv
 BIN=$ROOT/.output/bench/detect_sim
 RUNS=${RUNS:-400}
 RUNS_NULL=${RUNS_NULL:-1000}
@@ -24,11 +30,23 @@ make -s .output/libpgcore.a
 mkdir -p "$(dirname "$BIN")" "$(dirname "$OUT")"
 ${CC:-cc} -g -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
 	bench/detection/detect_sim.c .output/libpgcore.a -linih -lm -o "$BIN"
-case "${1:-all}" in drift | plot) ;; *)
-rm -f "$OUT"
+case "${1:-all}" in
+drift | plot) ;;
+power)
+rm -f "$POWER"
+for sigma in 0.5 1.0; do
+	echo "-- lognormal(20us, sigma $sigma), tail-only regressions, 1 s ticks: power curves"
+	"$BIN" --sigma "$sigma" --runs "$RUNS" --null-runs 0 --curve "$POWER" --label tail
+done
+"$ROOT/bench/plot/draw.sh" detection
+exit
+;;
+*)
+rm -f "$OUT" "$POWER"
 for sigma in 0.5 1.0; do
 	echo "-- lognormal(20us, sigma $sigma), tail-only regressions, 1 s ticks"
-	"$BIN" --sigma "$sigma" --runs "$RUNS" --null-runs "$RUNS_NULL" --csv "$OUT"
+	"$BIN" --sigma "$sigma" --runs "$RUNS" --null-runs "$RUNS_NULL" --csv "$OUT" \
+		--curve "$POWER" --label tail
 done
 # At 10000/s one 1 s tick already holds 10000 calls; 100 ms ticks show how
 # many calls the statistics need there.
@@ -80,8 +98,9 @@ esac
 # dwell (a larger baseline).  Writes bench/results/drift_sim.tsv, the power
 # curves (share caught within N post-patch calls) into
 # bench/results/power.tsv, the table into bench/results/drift_sim.md and the
-# plots into docs/img/power-*.png (gnuplot).  `run.sh plot` only redraws
-# the table and plots from those files.
+# plots into docs/img/power-*.png and false-reverts-drift.png
+# (bench/plot/draw.sh).  `run.sh plot` only redraws the table and plots
+# from those files.
 DRIFT_RUNS=${DRIFT_RUNS:-400}
 DOUT=$ROOT/bench/results/drift_sim.tsv
 CURVE=$ROOT/bench/results/power.tsv
@@ -158,43 +177,8 @@ column -t "$DOUT"
 		END { for (i = 1; i <= n; i++) printf "| %s s |%s\n", order[i], row[order[i]] }' "$CURVE"
 } >"$MD"
 cat "$MD"
-if command -v gnuplot >/dev/null; then
-	mkdir -p "$ROOT/docs/img"
-	tmp=$(mktemp -d)
-	# one file per curve: calls and share, the grid's last point drawn at the bake's end
-	awk -F'\t' -v dir="$tmp" -v end="$END_CALLS" '{
-		f = $1 "-" $2; gsub(/[\/=]/, "_", f)
-		print ($5 + 0 > end ? end : $5) "\t" $6 > (dir "/" f ".dat") }' "$CURVE"
-	gnuplot <<-GP
-	set terminal pngcairo size 900,440 font ",10"
-	set logscale x 2
-	set xrange [1000:$END_CALLS]
-	set xlabel "post-patch calls"
-	set ylabel "share of runs reverted"
-	set yrange [0:1.02]
-	set key outside right
-	set grid
-	dr = "none step2 ramp2 bursts"
-	do for [sg in "0.5 1"] {
-		set output sprintf("$ROOT/docs/img/power-sigma%s.png", sg)
-		set title sprintf("25%% tail-only p99 shift, lognormal sigma %s, 1000 calls/s, default policy", sg)
-		plot for [i=1:4] sprintf("$tmp/%s_none-%s.dat", word(dr, i), sg) using 1:2 \
-			with steps lw 2 dt 2 lc i title word(dr, i)." (no control)", \
-		     for [i=1:4] sprintf("$tmp/%s_control-%s.dat", word(dr, i), sg) using 1:2 \
-			with steps lw 2 lc i title word(dr, i)." (control)", \
-		     0.95 with lines lc "black" dt 3 title "95%"
-	}
-	set output "$ROOT/docs/img/power-baseline.png"
-	set title "25% tail-only p99 shift with a control: larger baselines"
-	ns = "4000 8000 16000 32000"
-	ds = "5 10 20"
-	plot for [i=1:4] sprintf("$tmp/min_samples_%s_control-1.dat", word(ns, i)) using 1:2 \
-		with steps lw 2 lc i title "sigma 1.0, min_samples ".word(ns, i), \
-	     for [i=1:3] sprintf("$tmp/dwell_%s_control-0.5.dat", word(ds, i)) using 1:2 \
-		with steps lw 2 dt 2 lc i+4 title "sigma 0.5, dwell ".word(ds, i)." s", \
-	     0.95 with lines lc "black" dt 3 title "95%"
-	GP
-	rm -rf "$tmp"
-	echo "-- plots in docs/img/power-*.png"
-fi
+case "${1:-all}" in
+drift) "$ROOT/bench/plot/draw.sh" drift_sim ;;
+*) "$ROOT/bench/plot/draw.sh" detection drift_sim ;;
+esac
 echo "-- wrote $OUT"

@@ -2,7 +2,8 @@
 # Drift on the host: 20-run counts of the gate's verdicts with and without a
 # concurrent control, side by side in one run (docs/benchmarks.md, "Drift").
 #   bench/drift/run.sh [RUNS]      (default 20; needs root and a built tree)
-# Prints a table and writes bench/results/drift.tsv.
+# Prints a table, writes bench/results/drift.tsv and draws
+# docs/img/false-reverts-host.png (bench/plot/draw.sh).
 set -u
 RUNS=${1:-20}
 source "$(dirname "$0")/../../tests/host/lib.sh"
@@ -32,4 +33,5 @@ row slow-hog-in-baseline baseline slow.so
 row harmless-quiet none same.so
 drift_svc_stop
 echo "drift: written $OUT"
+check "the false-revert plot is drawn" "$ROOT/bench/plot/draw.sh" drift
 finish bench-drift

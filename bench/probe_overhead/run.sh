@@ -7,7 +7,8 @@
 #   bpftrace  uprobe/uretprobe with hist()
 #   funclatency  libbpf-tools funclatency
 # Each configuration runs ROUNDS times, interleaved; the median is reported.
-# Writes bench/results/probe_overhead.csv.  Needs root.
+# Writes bench/results/probe_overhead.csv and draws docs/img/probe-overhead.png
+# (bench/plot/draw.sh).  Needs root.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PG=$ROOT/.output/patchgate
@@ -68,3 +69,4 @@ for site in nop5 trap; do
 	unset res
 done
 echo "wrote $OUT"
+"$ROOT/bench/plot/draw.sh" probe_overhead

@@ -311,6 +311,7 @@ check: deps
 	$(Q)$(MAKE) check-unit
 	$(Q)$(MAKE) check-man
 	$(Q)$(MAKE) check-install
+	$(Q)$(MAKE) check-plots
 	$(Q)$(MAKE) deb
 	$(Q)$(MAKE) check-host
 	$(Q)$(MAKE) check-vm

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages that patchgate's build, tests and demo need,
-# only those that are missing.  Usage: scripts/deps.sh [build|lint|vm|matrix|all]
+# only those that are missing.  Usage: scripts/deps.sh [build|test|lint|pkg|vm|matrix|all]
 set -euo pipefail
 
 build_pkgs=(
@@ -20,6 +20,7 @@ build_pkgs=(
 	libjson-c-dev
 	libinih-dev
 	libssl-dev
+	libmicrohttpd-dev
 	python3
 	python3-jsonschema
 	tmux
@@ -28,6 +29,13 @@ bench_pkgs=(
 	bpftrace
 	libbpf-tools
 	gnuplot-nox
+)
+# what host tests run besides patchgate: tests/host/test_exporter.sh
+test_pkgs=(
+	prometheus
+	prometheus-node-exporter
+	python3-prometheus-client
+	curl
 )
 lint_pkgs=(
 	shellcheck
@@ -59,12 +67,13 @@ vm_pkgs=(
 want=("${build_pkgs[@]}")
 case "${1:-all}" in
 build) ;;
+test) want+=("${test_pkgs[@]}") ;;
 lint) want=("${lint_pkgs[@]}") ;;
 pkg) want+=("${pkg_pkgs[@]}") ;;
 vm) want+=("${vm_pkgs[@]}") ;;
 matrix) want+=("${vm_pkgs[@]}" debootstrap) ;;
-all) want+=("${bench_pkgs[@]}" "${lint_pkgs[@]}" "${pkg_pkgs[@]}" "${vm_pkgs[@]}") ;;
-*) echo "usage: $0 [build|lint|pkg|vm|matrix|all]" >&2; exit 1 ;;
+all) want+=("${bench_pkgs[@]}" "${test_pkgs[@]}" "${lint_pkgs[@]}" "${pkg_pkgs[@]}" "${vm_pkgs[@]}") ;;
+*) echo "usage: $0 [build|test|lint|pkg|vm|matrix|all]" >&2; exit 1 ;;
 esac
 
 missing=()

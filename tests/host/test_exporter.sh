@@ -190,13 +190,6 @@ assert age <= 2.5, 'sample too old'
 assert l1 - rate * (age + 0.2 + 0.3) <= v <= l2"
 
 # once the gate is done its last record stands still: the counts agree exactly
-finished() {
-	local end=$((SECONDS + $2))
-	while kill -0 "$1" 2>/dev/null; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.3
-	done
-}
 check "the gate ends" finished "$GPID" 60
 sleep 2.5
 calls=$(live 'f["calls_base"] + f["calls_post"]')

@@ -139,6 +139,20 @@ static json_object *functions(json_object *rec)
 
 /* ---- per gate ----------------------------------------------------------- */
 
+/* Gauge @name: the record's blockers_total in @phase (who holds it up there), 0 in the others. */
+static void phase_count(struct mw *w, const char *name, const char *phase, const char *help)
+{
+	char b[48];
+
+	family(w, name, FAM_GAUGE, NULL, help);
+	for (int i = 0; i < w->n; i++) {
+		json_object *rec = w->g[i].rec;
+
+		sample(w, name, rec, NULL, NULL, NULL, inum(b, sizeof(b), strcmp(jstr(rec, "phase"), phase) ?
+			0 : jint(rec, "blockers_total")));
+	}
+}
+
 static void gate_series(struct mw *w)
 {
 	char b[48];
@@ -192,25 +206,10 @@ static void gate_series(struct mw *w)
 		sample(w, "patchgate_gate_bake_remaining_seconds", w->g[i].rec, NULL, NULL, NULL,
 		       num(b, sizeof(b), jnum(w->g[i].rec, "bake_left_s")));
 
-	family(w, "patchgate_window_blockers", FAM_GAUGE, NULL,
-	       "WAIT_WINDOW: threads or tasks inside a patched function, holding the window shut.");
-	for (int i = 0; i < w->n; i++) {
-		json_object *rec = w->g[i].rec;
-
-		sample(w, "patchgate_window_blockers", rec, NULL, NULL, NULL,
-		       inum(b, sizeof(b), strcmp(jstr(rec, "phase"), "WAIT_WINDOW") ? 0 :
-			    jint(rec, "blockers_total")));
-	}
-
-	family(w, "patchgate_transition_stragglers", FAM_GAUGE, NULL,
-	       "TRANSITION: tasks that have not switched to the livepatch yet.");
-	for (int i = 0; i < w->n; i++) {
-		json_object *rec = w->g[i].rec;
-
-		sample(w, "patchgate_transition_stragglers", rec, NULL, NULL, NULL,
-		       inum(b, sizeof(b), strcmp(jstr(rec, "phase"), "TRANSITION") ? 0 :
-			    jint(rec, "blockers_total")));
-	}
+	phase_count(w, "patchgate_window_blockers", "WAIT_WINDOW",
+		    "WAIT_WINDOW: threads or tasks inside a patched function, holding the window shut.");
+	phase_count(w, "patchgate_transition_stragglers", "TRANSITION",
+		    "TRANSITION: tasks that have not switched to the livepatch yet.");
 
 	family(w, "patchgate_decisions", FAM_COUNTER, NULL,
 	       "Decisions the gate has taken, by outcome (the decision record's reason).");

@@ -97,6 +97,7 @@ endif
 .PHONY: all deps deps-build deps-lint deps-pkg man check-man install uninstall check-install \
 	deb check-package check check-unit check-unit-plain check-unit-asan \
 	check-host check-vm check-vm-matrix check-layers lint demo demo-top bench examples static clean \
+	check-exporter \
 	vmlinux FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -167,6 +168,11 @@ $(OUTPUT)/static/user/cmd/main.o: user/cmd/main.c $(OUTPUT)/pg_version.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -DPG_NO_EXPORTER -MMD -MP -c $< -o $@
+
+# the exporter's host test alone (also run by check-host: tests/host/run.sh)
+check-exporter: $(BIN) examples
+	$(Q)scripts/deps.sh test
+	$(Q)bash tests/host/test_exporter.sh
 
 static: $(OUTPUT)/static/patchgate
 $(OUTPUT)/static/patchgate: $(STATIC_OBJS) $(OUTPUT)/libpgcore.a

@@ -225,8 +225,13 @@ while [ $SECONDS -lt $end ] && [ ! -f "$TMP/tf/patchgate.prom" ]; do sleep 0.2; 
 check "the textfile is written, mode 0644" [ "$(stat -c %a "$TMP/tf/patchgate.prom" 2>/dev/null)" = 644 ]
 check "node_exporter is up" up "http://127.0.0.1:$NPORT/metrics" 15
 "${CURL[@]}" "http://127.0.0.1:$NPORT/metrics" >"$TMP/node.metrics"
-check "node_exporter serves our call counts" grep -q \
-	"^patchgate_function_calls_total{.*function=\"$FN\".*} $calls$" "$TMP/node.metrics"
+# node_exporter sorts the labels and may write 1.234567e+06: compare numbers
+check "node_exporter serves our call counts" "$SYSPY" -c "
+import re, sys
+v = [float(m.group(1)) for m in re.finditer(r'^patchgate_function_calls_total\{.*function=\"$FN\".*\} (\S+)$',
+     open('$TMP/node.metrics').read(), re.M)]
+print('   node_exporter:', v, 'live:', $calls)
+sys.exit(v != [float($calls)])"
 check "node_exporter serves our histogram" grep -q '^patchgate_function_latency_seconds_bucket{' "$TMP/node.metrics"
 check "node_exporter read the file without error" grep -q '^node_textfile_scrape_error 0' "$TMP/node.metrics"
 sleep 1.2

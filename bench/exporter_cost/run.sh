@@ -44,11 +44,13 @@ for fmt in openmetrics prometheus; do
 	t0=$(date +%s.%N)
 	n=0
 	end=$(($(date +%s) + DUR))
+	# a scrape starts every INTERVAL, however long the last one took (as Prometheus does)
 	while [ "$(date +%s)" -lt $end ]; do
-		curl -sS --noproxy '*' -o /dev/null -H "Accept: $accept" "http://127.0.0.1:$P/metrics"
+		curl -sS --noproxy '*' -o /dev/null -H "Accept: $accept" "http://127.0.0.1:$P/metrics" &
 		n=$((n + 1))
 		sleep "$INTERVAL"
 	done
+	wait %% 2>/dev/null
 	b=$(ticks "$EXP")
 	t1=$(date +%s.%N)
 	kill "$EXP"

@@ -90,6 +90,30 @@ static void test_render_both_formats(void **state)
 	json_object_put(rec);
 }
 
+/* A text larger than the first buffer (a 200 KB path) comes out whole. */
+static void test_render_grows(void **state)
+{
+	json_object *rec = record();
+	struct metrics_gate g = { .rec = rec, .health = "gone" };
+	char *path = malloc(200001), *p;
+	size_t len;
+
+	(void)state;
+	memset(path, 'x', 200000);
+	path[200000] = '\0';
+	json_object_object_add(rec, "patch_path", json_object_new_string(path));
+	p = metrics_render(&g, 1, METRICS_OPENMETRICS, &len);
+	assert_non_null(p);
+	assert_int_equal(strlen(p), len);
+	assert_true(len > 200000);
+	assert_non_null(strstr(p, path));
+	assert_string_equal(p + len - 6, "# EOF\n");
+	assert_non_null(strstr(p, "patchgate_gate_running{target=\"42\""));
+	free(p);
+	free(path);
+	json_object_put(rec);
+}
+
 static void test_render_nothing(void **state)
 {
 	size_t len;
@@ -107,6 +131,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_render_both_formats),
+		cmocka_unit_test(test_render_grows),
 		cmocka_unit_test(test_render_nothing),
 	};
 

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -363,6 +364,13 @@ int exporter_main(struct pg_ctx *ctx, const struct pg_exporter_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A scrape's text (300 KB at 64 functions) and records come and go at
+	 * every scrape: kept in the heap rather than mapped and unmapped each
+	 * time, they cost no page faults (a third of a scrape's CPU otherwise).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	do {
 		if (tfd >= 0) {
 			e = textfile_write(ctx->state_dir, tfd);

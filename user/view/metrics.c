@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -58,6 +59,11 @@ static double jnum(json_object *o, const char *k)
 /* A label value with \, " and newline escaped, as both formats want. */
 static void put_escaped(FILE *f, const char *s)
 {
+	/* the common case: nothing to escape, one write */
+	if (!strpbrk(s, "\\\"\n")) {
+		fputs(s, f);
+		return;
+	}
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
 			fputc('\\', f), fputc(*s, f);
@@ -337,34 +343,70 @@ static void function_series(struct mw *w)
 	}
 }
 
+/* Every family into @buf of @cap bytes: its length, or -1 when it does not fit. */
+static long render_into(struct mw *w, char *buf, size_t cap)
+{
+	long used = -1;
+
+	w->f = fmemopen(buf, cap, "w");
+	if (!w->f)
+		return -1;
+	/* this thread's own stream: no lock per write (a scrape makes thousands) */
+	__fsetlocking(w->f, FSETLOCKING_BYCALLER);
+	family(w, "patchgate_exporter_gates", FAM_GAUGE, NULL,
+	       "Live records found in the state directory at this scrape.");
+	fprintf(w->f, "patchgate_exporter_gates %d\n", w->n);
+	if (w->n > 0) {
+		gate_series(w);
+		function_series(w);
+	}
+	if (w->fmt == METRICS_OPENMETRICS)
+		fputs("# EOF\n", w->f);
+	if (!fflush(w->f) && !ferror(w->f))
+		used = ftell(w->f);
+	fclose(w->f);
+	/* a full buffer may have cut the text: only a shorter one is whole */
+	return used >= 0 && (size_t)used + 1 < cap ? used : -1;
+}
+
 char *metrics_render(const struct metrics_gate *g, int n, enum metrics_format fmt, size_t *len)
 {
 	struct mw w = { .fmt = fmt, .g = g, .n = n };
+	size_t cap = 16384;
 	char *buf = NULL;
+	long used;
 
-	*len = 0;
-	w.f = open_memstream(&buf, len);
-	if (!w.f)
-		return NULL;
-	family(&w, "patchgate_exporter_gates", FAM_GAUGE, NULL,
-	       "Live records found in the state directory at this scrape.");
-	fprintf(w.f, "patchgate_exporter_gates %d\n", n);
-	if (n > 0) {
-		gate_series(&w);
-		function_series(&w);
+	/*
+	 * A fixed buffer sized from the functions (about 5 KB of text each),
+	 * doubled until the text fits: a growing stream would copy and zero
+	 * the text a dozen times per scrape.
+	 */
+	for (int i = 0; i < n; i++) {
+		json_object *a = functions(g[i].rec);
+
+		cap += 4096 + (a ? json_object_array_length(a) : 0) * 8192;
 	}
-	if (fmt == METRICS_OPENMETRICS)
-		fputs("# EOF\n", w.f);
-	if (ferror(w.f)) {
-		fclose(w.f);
-		free(buf);
-		errno = ENOMEM;
-		return NULL;
+	for (;;) {
+		char *nb = realloc(buf, cap);
+
+		if (!nb) {
+			free(buf);
+			errno = ENOMEM;
+			return NULL;
+		}
+		buf = nb;
+		used = render_into(&w, buf, cap);
+		if (used >= 0)
+			break;
+		if (cap > ((size_t)1 << 30)) {
+			free(buf);
+			errno = ENOMEM;
+			return NULL;
+		}
+		cap *= 2;
 	}
-	if (fclose(w.f)) {
-		free(buf);
-		return NULL;
-	}
+	buf[used] = '\0';
+	*len = (size_t)used;
 	return buf;
 }
 

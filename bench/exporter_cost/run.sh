@@ -44,11 +44,14 @@ for fmt in openmetrics prometheus; do
 	t0=$(date +%s.%N)
 	n=0
 	end=$(($(date +%s) + DUR))
-	# a scrape starts every INTERVAL, however long the last one took (as Prometheus does)
+	# a scrape starts every INTERVAL on the clock, however long the last one took (as
+	# Prometheus does)
+	next=$EPOCHREALTIME
 	while [ "$(date +%s)" -lt $end ]; do
 		curl -sS --noproxy '*' -o /dev/null -H "Accept: $accept" "http://127.0.0.1:$P/metrics" &
 		n=$((n + 1))
-		sleep "$INTERVAL"
+		next=$(awk -v a="$next" -v i="$INTERVAL" 'BEGIN { printf "%.6f", a + i }')
+		sleep "$(awk -v a="$next" -v t="$EPOCHREALTIME" 'BEGIN { d = a - t; printf("%.3f", (d > 0 ? d : 0)) }')"
 	done
 	wait %% 2>/dev/null
 	b=$(ticks "$EXP")

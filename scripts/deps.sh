@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages that patchgate's build, tests and demo need,
-# only those that are missing.  Usage: scripts/deps.sh [build|lint|plot|pkg|vm|matrix|all]
+# only those that are missing.  Usage: scripts/deps.sh [build|test|lint|plot|pkg|vm|matrix|all]
 set -euo pipefail
 
 build_pkgs=(
@@ -20,6 +20,7 @@ build_pkgs=(
 	libjson-c-dev
 	libinih-dev
 	libssl-dev
+	libmicrohttpd-dev
 	python3
 	python3-jsonschema
 	tmux
@@ -32,6 +33,13 @@ bench_pkgs=(
 plot_pkgs=(
 	gnuplot-nox
 	python3
+)
+# what host tests run besides patchgate: tests/host/test_exporter.sh
+test_pkgs=(
+	prometheus
+	prometheus-node-exporter
+	python3-prometheus-client
+	curl
 )
 lint_pkgs=(
 	shellcheck
@@ -63,13 +71,15 @@ vm_pkgs=(
 want=("${build_pkgs[@]}")
 case "${1:-all}" in
 build) ;;
+test) want+=("${test_pkgs[@]}") ;;
 lint) want=("${lint_pkgs[@]}") ;;
 plot) want=("${plot_pkgs[@]}") ;;
 pkg) want+=("${pkg_pkgs[@]}") ;;
 vm) want+=("${vm_pkgs[@]}") ;;
 matrix) want+=("${vm_pkgs[@]}" debootstrap) ;;
-all) want+=("${bench_pkgs[@]}" "${plot_pkgs[@]}" "${lint_pkgs[@]}" "${pkg_pkgs[@]}" "${vm_pkgs[@]}") ;;
-*) echo "usage: $0 [build|lint|plot|pkg|vm|matrix|all]" >&2; exit 1 ;;
+all) want+=("${bench_pkgs[@]}" "${plot_pkgs[@]}" "${test_pkgs[@]}" "${lint_pkgs[@]}" "${pkg_pkgs[@]}"
+	"${vm_pkgs[@]}") ;;
+*) echo "usage: $0 [build|test|lint|plot|pkg|vm|matrix|all]" >&2; exit 1 ;;
 esac
 
 missing=()

@@ -73,3 +73,11 @@ wait_for() {
 	done
 	return 0
 }
+# finished PID SECONDS: did the process end within SECONDS?
+finished() {
+	local end=$((SECONDS + $2))
+	while kill -0 "$1" 2>/dev/null; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.2
+	done
+}

@@ -31,14 +31,6 @@ gate() {
 	GPID=$!
 	BG_PIDS+=("$GPID")
 }
-# finished PID SECONDS: did the process end within SECONDS?
-finished() {
-	local end=$((SECONDS + $2))
-	while kill -0 "$1" 2>/dev/null; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.2
-	done
-}
 stop_pid() { kill "$1" 2>/dev/null; }
 SCREEN=top:0
 screen() { tm capture-pane -p -t "$SCREEN"; }

@@ -253,6 +253,35 @@ static void test_count_above(void **state)
 	free(h);
 }
 
+/* Cumulative counts at power-of-two bounds are exact: every value below a bound, none above. */
+static void test_cumulative_exact_at_powers_of_two(void **state)
+{
+	uint64_t le[] = { 256, 1024, 4096, 1ULL << 20, 1ULL << 34 }, got[5] = { 0 }, want[5] = { 0 };
+	struct pg_hist *h = calloc(1, sizeof(*h));
+	struct pg_rng r;
+
+	(void)state;
+	pg_rng_seed(&r, 7);
+	for (int i = 0; i < 20000; i++) {
+		/* log-uniform over 1 ns .. ~68 s, and the bounds themselves and their neighbours */
+		uint64_t v = (uint64_t)exp(pg_rng_unit(&r) * log(68e9));
+
+		if (i % 100 == 0)
+			v = le[(i / 100) % 5] + (uint64_t)((i / 500) % 3) - 1;
+		hist_add(h, v, 1);
+		for (int k = 0; k < 5; k++)
+			want[k] += v < le[k];
+	}
+	hist_cumulative(h, le, 5, got);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(got[k], want[k]);
+	/* it adds: a second histogram on top */
+	hist_cumulative(h, le, 5, got);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(got[k], 2 * want[k]);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_quantile_relative_error),
 		cmocka_unit_test(test_quantile_monotonic_and_bounded),
 		cmocka_unit_test(test_count_above),
+		cmocka_unit_test(test_cumulative_exact_at_powers_of_two),
 	};
 
 	return cmocka_run_group_tests_name("hist", tests, NULL, NULL);

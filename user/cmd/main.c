@@ -20,6 +20,10 @@ static const struct pg_cmd cmds[] = {
 	{ "abort", cmd_control, usage_abort, "abort a running gate: revert now (exit 6)" },
 	{ "hold", cmd_control, usage_hold, "pause a running gate's verdict and bake" },
 	{ "resume", cmd_control, usage_resume, "resume a held gate" },
+#ifndef PG_NO_EXPORTER
+	/* not in the static guest build: libmicrohttpd (Makefile, `static`) */
+	{ "exporter", cmd_exporter, usage_exporter, "Prometheus metrics of running gates (HTTP, textfile)" },
+#endif
 };
 
 static void usage(const char *prog)

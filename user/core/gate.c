@@ -20,6 +20,7 @@ struct gate_fn {
 	struct pg_hist post;		/* since BUMP_GENERATION */
 	struct stats_counts cnt_base, cnt_post;
 	uint64_t calls_base, calls_post;
+	uint64_t sum_base, sum_post;	/* timed latency, ns */
 	int64_t inflight, inflight_base_max;
 
 	/* hang detection (BAKE) */
@@ -382,6 +383,10 @@ static void fill_evidence(struct gate *g, struct gate_audit *a)
 		e->looks = f->looks;
 		e->calls_base = f->calls_base;
 		e->calls_post = f->calls_post;
+		e->errors_base = f->cnt_base.errors;
+		e->errors_post = f->cnt_post.errors;
+		e->sum_base_ns = f->sum_base;
+		e->sum_post_ns = f->sum_post;
 		e->inflight = f->inflight;
 		e->inflight_base_max = f->inflight_base_max;
 		e->hung = f->hung;
@@ -569,6 +574,7 @@ static void take_baseline(struct gate *g, const struct gate_obs *o)
 		f->cnt_base.exits = s->exits;
 		f->cnt_base.errors = s->errors;
 		f->calls_base = s->calls;
+		f->sum_base = s->sum_ns;
 		f->inflight = s->inflight;
 		if (s->inflight > f->inflight_base_max)
 			f->inflight_base_max = s->inflight;
@@ -652,6 +658,7 @@ static void take_post(struct gate *g, const struct gate_obs *o, uint64_t now)
 		f->cnt_post.exits = s->exits;
 		f->cnt_post.errors = s->errors;
 		f->calls_post = s->calls;
+		f->sum_post = s->sum_ns;
 		close_block(g, f, now);
 		/*
 		 * hang bookkeeping: a streak above the baseline's in-flight maximum,
@@ -1113,6 +1120,7 @@ static void enter_bake(struct gate *g, struct gate_out *out, uint64_t now,
 		g->fn[i].blocks = g->fn[i].blocks_over = 0;
 		g->fn[i].cnt_post = (struct stats_counts){ 0 };
 		g->fn[i].calls_post = 0;
+		g->fn[i].sum_post = 0;
 	}
 	add_action(out, GATE_ACT_BUMP_GENERATION, why, -1);
 	decide(g, out, now, GATE_BAKE, why, -1, false, "%s", detail);

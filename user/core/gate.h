@@ -184,6 +184,7 @@ struct gate_fn_sample {
 	uint64_t calls;
 	uint64_t exits;
 	uint64_t errors;		/* <= exits */
+	uint64_t sum_ns;		/* total timed latency */
 	int64_t inflight;
 };
 
@@ -241,6 +242,8 @@ struct gate_fn_evidence {
 	bool judged;			/* a look (test) was taken in this decision */
 	unsigned int looks;		/* looks taken so far in BAKE */
 	uint64_t calls_base, calls_post;
+	uint64_t errors_base, errors_post;	/* now, as the calls (v's may be a look's) */
+	uint64_t sum_base_ns, sum_post_ns;	/* total timed latency on each side */
 	int64_t inflight, inflight_base_max;
 	bool hung;
 	unsigned int blocks;		/* closed post blocks */

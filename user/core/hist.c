@@ -202,3 +202,20 @@ uint64_t hist_max(const struct pg_hist *h)
 			return hist_bucket_hi(i) - 1;
 	return 0;
 }
+
+void hist_cumulative(const struct pg_hist *h, const uint64_t *le, unsigned int n, uint64_t *out)
+{
+	unsigned int i = 0;
+	uint64_t below = 0;
+
+	for (unsigned int b = 0; b < PG_HIST_BUCKETS && i < n; b++) {
+		uint64_t hi = hist_bucket_hi(b);
+
+		/* every bound this bucket passes gets the calls below it */
+		while (i < n && le[i] < hi)
+			out[i++] += below;
+		below += h->slots[b];
+	}
+	for (; i < n; i++)
+		out[i] += below;
+}

@@ -36,6 +36,13 @@ double hist_count_above(const struct pg_hist *h, double v);
  * control's drift applied to a baseline (docs/statistics.md).
  */
 void hist_scale(struct pg_hist *dst, const struct pg_hist *src, double factor);
+/*
+ * Cumulative counts at @n ascending bounds @le (ns): @out[i] += the calls
+ * in buckets that end at or below @le[i], i.e. that took less than @le[i]
+ * (exact when @le[i] is a bucket edge, as every power of two >= 32 is; a
+ * bucket that straddles a bound counts for the next one).  One pass.
+ */
+void hist_cumulative(const struct pg_hist *h, const uint64_t *le, unsigned int n, uint64_t *out);
 /* Largest non-empty bucket's upper bound, 0 if empty. */
 uint64_t hist_max(const struct pg_hist *h);
 

@@ -150,7 +150,7 @@ int gate_observe_samples(struct gr *g, struct gate_fn_sample *fs)
 		fs[i] = (struct gate_fn_sample){
 			.hist = &o->hist[i], .calls = s.st.calls, .exits = s.st.exits,
 			.errors = s.st.errors > s.st.exits ? s.st.exits : s.st.errors,
-			.inflight = s.inf.now,
+			.sum_ns = s.st.sum_ns, .inflight = s.inf.now,
 		};
 	}
 	return 0;

@@ -555,6 +555,7 @@ static void live_open(struct gr *g)
 	g->live = gate_live__open(&(struct gate_live_opts){
 		.state_dir = g->ctx->state_dir, .name = name,
 		.target_pid = g->o->klp ? 0 : g->o->pid, .patch = g->patch_name,
+		.path = g->o->patch_path, .build_id = g->build_id,
 	}, why, sizeof(why));
 	if (!g->live)
 		pg_warn(g->ctx, "no live model for top and no control channel: %s", why);

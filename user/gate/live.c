@@ -40,7 +40,7 @@ struct gate_live {
 	int sfd;			/* the listening socket, or -1 */
 	char name[128];
 	char json_name[160], sock_name[160], detail_name[160];
-	char patch[256];
+	char patch[256], path[4096], build_id[64];
 	uid_t uid;
 	uint64_t last_step, last_rate;
 	uint64_t last_calls[PG_MAX_FUNCS];
@@ -107,6 +107,8 @@ struct gate_live *gate_live__open(const struct gate_live_opts *o, char *why, siz
 	snprintf(l->sock_name, sizeof(l->sock_name), "%s.sock", o->name);
 	snprintf(l->detail_name, sizeof(l->detail_name), "%s" LIVE_DETAIL_SUFFIX, o->name);
 	snprintf(l->patch, sizeof(l->patch), "%s", o->patch);
+	snprintf(l->path, sizeof(l->path), "%s", o->path ? o->path : o->patch);
+	snprintf(l->build_id, sizeof(l->build_id), "%s", o->build_id ? o->build_id : "");
 	l->uid = geteuid();
 	dfd = pg_statedir_open(o->state_dir, false, why, whylen);
 	if (dfd < 0) {
@@ -126,6 +128,8 @@ struct gate_live *gate_live__open(const struct gate_live_opts *o, char *why, siz
 	pg_proc_starttime(getpid(), &start);
 	l->f.name = l->name;
 	l->f.patch = l->patch;
+	l->f.patch_path = l->path;
+	l->f.build_id = l->build_id;
 	l->f.target_pid = o->target_pid;
 	l->f.gate_pid = getpid();
 	l->f.gate_uid = (unsigned int)l->uid;
@@ -160,6 +164,8 @@ void gate_live_decision(struct gate_live *l, const struct gate_audit *a)
 
 	if (!l)
 		return;
+	if (a->reason < GATE_NREASONS)
+		l->f.decisions[a->reason]++;
 	if (l->f.ndec == LIVE_DECISIONS) {
 		memmove(&l->f.dec[0], &l->f.dec[1], sizeof(l->f.dec[0]) * (LIVE_DECISIONS - 1));
 		l->f.ndec--;

@@ -37,6 +37,8 @@ struct gate_live_opts {
 	const char *name;		/* "<pid>" or "kernel-<module>" */
 	int target_pid;			/* 0: the kernel */
 	const char *patch;		/* the patch's name */
+	const char *path;		/* the patch file as given, or the livepatch's name */
+	const char *build_id;		/* the patch file's build-id, or "" */
 };
 
 /* Open live/ (0711) and the control socket.  NULL with errno and @why. */

@@ -84,6 +84,12 @@ int pg_statedir_subdir(int dirfd, const char *name, mode_t mode, char *why, size
 
 int pg_statedir_replace(int dirfd, const char *name, const void *buf, size_t len)
 {
+	return pg_statedir_replace_mode(dirfd, name, buf, len, 0600);
+}
+
+int pg_statedir_replace_mode(int dirfd, const char *name, const void *buf, size_t len,
+			     mode_t mode)
+{
 	const char *p = buf;
 	char tmp[300];
 	int fd, err = 0;
@@ -92,9 +98,16 @@ int pg_statedir_replace(int dirfd, const char *name, const void *buf, size_t len
 		return -ENAMETOOLONG;
 	/* a fresh file: whatever sits at the temporary name (even a symlink) goes first */
 	unlinkat(dirfd, tmp, 0);
-	fd = pg_statedir_openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	fd = pg_statedir_openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL, mode);
 	if (fd < 0)
 		return -errno;
+	/* the mode as asked, whatever the umask */
+	if (fchmod(fd, mode)) {
+		err = -errno;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return err;
+	}
 	while (len && !err) {
 		ssize_t n = write(fd, p, len);
 

@@ -43,5 +43,8 @@ int pg_statedir_subdir(int dirfd, const char *name, mode_t mode, char *why, size
  * rewritten often and worthless after a reboot.  0 or -errno.
  */
 int pg_statedir_replace(int dirfd, const char *name, const void *buf, size_t len);
+/* The same with the file's @mode (a file others read, as a node_exporter textfile). */
+int pg_statedir_replace_mode(int dirfd, const char *name, const void *buf, size_t len,
+			     mode_t mode);
 
 #endif

@@ -87,6 +87,35 @@ static json_object *hist_json(const struct pg_hist *base, const struct pg_hist *
 	return o;
 }
 
+/*
+ * The baseline and the bake together as the coarse cumulative buckets
+ * (LIVE_LE_*), their count and the exact sum of their latencies: what a
+ * Prometheus histogram needs, in 30 numbers.
+ */
+static json_object *latency_json(const struct live_frame *f, unsigned int i)
+{
+	const struct gate_fn_evidence *e = &f->snap->fn[i];
+	uint64_t le[LIVE_LE_N], cum[LIVE_LE_N] = { 0 }, n = 0;
+	json_object *o = json_object_new_object(), *arr = json_object_new_array();
+
+	for (unsigned int k = 0; k < LIVE_LE_N; k++)
+		le[k] = 1ULL << (LIVE_LE_MIN_EXP + k);
+	if (f->base[i]) {
+		hist_cumulative(f->base[i], le, LIVE_LE_N, cum);
+		n += hist_count(f->base[i]);
+	}
+	if (f->post[i]) {
+		hist_cumulative(f->post[i], le, LIVE_LE_N, cum);
+		n += hist_count(f->post[i]);
+	}
+	add_int(o, "count", (int64_t)n);
+	add_int(o, "sum_ns", (int64_t)(e->sum_base_ns + e->sum_post_ns));
+	json_object_object_add(o, "le", arr);
+	for (unsigned int k = 0; k < LIVE_LE_N; k++)
+		json_object_array_add(arr, json_object_new_int64((int64_t)cum[k]));
+	return o;
+}
+
 static json_object *fn_json(const struct live_frame *f, unsigned int i)
 {
 	const struct gate_fn_evidence *e = &f->snap->fn[i];
@@ -99,6 +128,8 @@ static json_object *fn_json(const struct live_frame *f, unsigned int i)
 	add_int(o, "inflight", e->inflight);
 	add_int(o, "calls_base", (int64_t)e->calls_base);
 	add_int(o, "calls_post", (int64_t)e->calls_post);
+	add_int(o, "errors_base", (int64_t)e->errors_base);
+	add_int(o, "errors_post", (int64_t)e->errors_post);
 	add_int(o, "n_base", (int64_t)v->n_base);
 	add_int(o, "n_post", (int64_t)v->n_post);
 	add_ns(o, "p50_base_ns", v->p50_base);
@@ -119,6 +150,7 @@ static json_object *fn_json(const struct live_frame *f, unsigned int i)
 	add_int(o, "blocks", e->blocks);
 	add_int(o, "blocks_over", e->blocks_over);
 	json_object_object_add(o, "hung", json_object_new_boolean(e->hung));
+	json_object_object_add(o, "latency", latency_json(f, i));
 	return o;
 }
 
@@ -161,6 +193,8 @@ json_object *live_to_json(const struct live_frame *f)
 	else
 		add_str(o, "target", "kernel");
 	add_str(o, "patch", f->patch);
+	add_str(o, "patch_path", f->patch_path);
+	add_str(o, "build_id", f->build_id);
 	add_str(o, "kind", gate_backend_name(a->backend));
 	add_int(o, "gate_pid", f->gate_pid);
 	add_int(o, "gate_uid", f->gate_uid);
@@ -204,6 +238,12 @@ json_object *live_to_json(const struct live_frame *f)
 		json_object_array_add(arr, x);
 	}
 	add_int(o, "blockers_total", a->nblockers_total);
+
+	arr = json_object_new_object();
+	json_object_object_add(o, "decisions_total", arr);
+	for (int r = 0; r < GATE_NREASONS; r++)
+		if (f->decisions[r])
+			add_int(arr, gate_reason_name((enum gate_reason)r), (int64_t)f->decisions[r]);
 
 	arr = json_object_new_array();
 	json_object_object_add(o, "decisions", arr);

@@ -18,6 +18,16 @@
 #define LIVE_HISTORY	60	/* p99 points kept per function, one per history step */
 #define LIVE_DECISIONS	8	/* the last decisions kept */
 #define LIVE_HIST_BINS	12	/* bins of the baseline-against-bake histogram */
+/*
+ * The coarse latency buckets of the live record (functions[].latency.le):
+ * cumulative counts of the calls faster than 2^k ns for k = LIVE_LE_MIN_EXP
+ * .. LIVE_LE_MAX_EXP (256 ns, 512 ns, ... 17.2 s), each a power of two and
+ * so an edge of the log-linear buckets: the counts are exact, not
+ * interpolated.  docs/json.md and docs/metrics.md list them.
+ */
+#define LIVE_LE_MIN_EXP	8
+#define LIVE_LE_MAX_EXP	34
+#define LIVE_LE_N	(LIVE_LE_MAX_EXP - LIVE_LE_MIN_EXP + 1)
 
 struct live_decision {
 	uint64_t seq;
@@ -33,6 +43,8 @@ struct live_frame {
 	const char *name;		/* "<pid>" or "kernel-<module>": file and socket name */
 	int target_pid;			/* 0: the kernel */
 	const char *patch;		/* the patch's name */
+	const char *patch_path;		/* the patch file as given, or the livepatch's name */
+	const char *build_id;		/* the patch file's build-id, "" when none */
 	int gate_pid;
 	unsigned int gate_uid;
 	unsigned long long gate_start;	/* the gate's start time (/proc/PID/stat field 22) */
@@ -46,6 +58,7 @@ struct live_frame {
 	double calls_per_s[PG_MAX_FUNCS];
 	double p99_hist[PG_MAX_FUNCS][LIVE_HISTORY];
 	const struct pg_hist *base[PG_MAX_FUNCS], *post[PG_MAX_FUNCS];	/* NULL: none */
+	uint64_t decisions[GATE_NREASONS];	/* decisions taken so far, per reason */
 	unsigned int ndec;		/* oldest first */
 	struct live_decision dec[LIVE_DECISIONS];
 };

@@ -23,6 +23,7 @@ int cmd_status(struct pg_ctx *cli, int argc, char **argv);
 int cmd_doctor(struct pg_ctx *cli, int argc, char **argv);
 int cmd_control(struct pg_ctx *cli, int argc, char **argv);	/* promote, abort, hold, resume */
 int cmd_top(struct pg_ctx *cli, int argc, char **argv);
+int cmd_report(struct pg_ctx *cli, int argc, char **argv);
 void usage_watch(const char *prog);
 void usage_residency(const char *prog);
 void usage_apply(const char *prog);
@@ -34,6 +35,7 @@ void usage_abort(const char *prog);
 void usage_hold(const char *prog);
 void usage_resume(const char *prog);
 void usage_top(const char *prog);
+void usage_report(const char *prog);
 
 /*
  * Common long options every handler appends to its own table: --json, -j,

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "lib/file.h"
 #include "lib/statedir.h"
 
 int pg_statedir_open(const char *path, bool create, char *why, size_t whylen)
@@ -84,9 +85,8 @@ int pg_statedir_subdir(int dirfd, const char *name, mode_t mode, char *why, size
 
 int pg_statedir_replace(int dirfd, const char *name, const void *buf, size_t len)
 {
-	const char *p = buf;
 	char tmp[300];
-	int fd, err = 0;
+	int fd, err;
 
 	if (snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
@@ -95,16 +95,7 @@ int pg_statedir_replace(int dirfd, const char *name, const void *buf, size_t len
 	fd = pg_statedir_openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
 		return -errno;
-	while (len && !err) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			err = n < 0 ? -errno : -ENOSPC;
-		else
-			p += n, len -= (size_t)n;
-	}
+	err = pg_file_write_all(fd, buf, len);
 	if (close(fd) && !err)
 		err = -errno;
 	if (!err && renameat(dirfd, tmp, dirfd, name))

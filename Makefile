@@ -324,6 +324,13 @@ bench: deps
 	$(Q)$(MAKE) all
 	$(Q)bench/run-all.sh
 
+# ---- report: `patchgate report` alone (the same tests run in check-unit and check-host)
+.PHONY: check-report
+check-report: deps-build
+	$(Q)$(MAKE) all $(OUTPUT)/tests/test_report
+	$(Q)tests/run-unit.sh $(OUTPUT)/tests/test_report
+	$(Q)tests/host/test_report.sh
+
 FORCE:
 
 clean:

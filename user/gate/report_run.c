@@ -83,11 +83,27 @@ static int tmp_close(struct report *r, FILE *f, const char *name)
 	return 0;
 }
 
+typedef unsigned int (*rpt_side_writer)(const struct rpt_gate *g, unsigned int i, bool post, FILE *f);
+
+/* One side's data file of function @i: @name, written by @w; its rows into *@rows. */
+static int side_file(struct report *r, const char *fmt, rpt_side_writer w, unsigned int i, int side,
+		     unsigned int *rows)
+{
+	char name[64];
+	FILE *f;
+
+	snprintf(name, sizeof(name), fmt, i, side);
+	f = tmp_open(r, name);
+	if (!f)
+		return PG_EXIT_SYSTEM;
+	*rows = w(&r->g, i, side, f);
+	return tmp_close(r, f, name);
+}
+
 /* The data files and the script; @files says which data files hold rows. */
 static int write_inputs(struct report *r, struct rpt_files *files)
 {
 	enum rpt_format pic = r->fmt == RPT_PNG ? RPT_PNG : RPT_SVG;
-	char name[64];
 	FILE *f;
 	int e;
 
@@ -100,19 +116,10 @@ static int write_inputs(struct report *r, struct rpt_files *files)
 		return e;
 	for (unsigned int i = 0; i < r->g.nfn; i++) {
 		for (int s = 0; s < 2; s++) {
-			snprintf(name, sizeof(name), "f%u_cdf%d.dat", i, s);
-			f = tmp_open(r, name);
-			if (!f)
-				return PG_EXIT_SYSTEM;
-			files->cdf_rows[i][s] = rpt_write_cdf(&r->g, i, s, f);
-			if ((e = tmp_close(r, f, name)))
-				return e;
-			snprintf(name, sizeof(name), "f%u_mark%d.dat", i, s);
-			f = tmp_open(r, name);
-			if (!f)
-				return PG_EXIT_SYSTEM;
-			files->mark_rows[i][s] = rpt_write_marks(&r->g, i, s, f);
-			if ((e = tmp_close(r, f, name)))
+			e = side_file(r, "f%u_cdf%d.dat", rpt_write_cdf, i, s, &files->cdf_rows[i][s]);
+			if (!e)
+				e = side_file(r, "f%u_mark%d.dat", rpt_write_marks, i, s, &files->mark_rows[i][s]);
+			if (e)
 				return e;
 		}
 	}

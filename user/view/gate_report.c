@@ -67,7 +67,8 @@ static void target_name(json_object *rec, char *buf, size_t len)
 
 /* ---- reading the log ------------------------------------------------------ */
 
-/* A gate still open on a target while the log is read. */
+/* A gate still open on a target while the log is read; at most RPT_OPEN_MAX at once. */
+#define RPT_OPEN_MAX	1024
 struct open_gate {
 	char target[32];	/* the record's "target" as JSON text */
 	unsigned int index;
@@ -96,26 +97,32 @@ static const char *not_audit_record(json_object *o)
  * its target (0: none, its start is not in the log).  Closes the gate at
  * its last decision.
  */
-static unsigned int assign_gate(json_object *o, struct open_gate *open, unsigned int *nopen,
+static unsigned int assign_gate(json_object *o, struct open_gate *opens, unsigned int *nopen,
 				unsigned int *ngates)
 {
 	const char *t = json_object_to_json_string_ext(jget(o, "target"), JSON_C_TO_STRING_PLAIN);
 	unsigned int k, idx = 0;
 
 	for (k = 0; k < *nopen; k++)
-		if (!strcmp(open[k].target, t))
+		if (!strcmp(opens[k].target, t))
 			break;
 	if (json_object_get_int64(jget(o, "seq")) == 1) {
 		idx = ++*ngates;
-		if (k == *nopen && *nopen < PG_MAX_FUNCS * 4)
-			snprintf(open[(*nopen)++].target, sizeof(open[0].target), "%s", t);
-		if (k < *nopen)
-			open[k].index = idx;
+		/* a new target takes the slot of a gate that ended, else a new one */
+		for (unsigned int j = 0; k == *nopen && j < *nopen; j++)
+			if (!opens[j].index)
+				k = j;
+		if (k == *nopen && *nopen < RPT_OPEN_MAX)
+			(*nopen)++;
+		if (k < *nopen) {
+			snprintf(opens[k].target, sizeof(opens[0].target), "%s", t);
+			opens[k].index = idx;
+		}
 	} else if (k < *nopen) {
-		idx = open[k].index;
+		idx = opens[k].index;
 	}
 	if (jget(o, "exit") && k < *nopen)
-		open[k].index = 0;
+		opens[k].index = 0;
 	return idx;
 }
 
@@ -152,7 +159,7 @@ static void take_functions(struct rpt_gate *g)
 int rpt_parse(const char *text, const char *src, unsigned int which, struct rpt_gate *g,
 	      char *why, size_t whylen)
 {
-	struct open_gate open[PG_MAX_FUNCS * 4];
+	struct open_gate opens[RPT_OPEN_MAX];
 	unsigned int nopen = 0, ngates = 0, lineno = 0, *owner = NULL;
 	json_object *all = json_object_new_array();
 	const char *p = text;
@@ -197,7 +204,7 @@ int rpt_parse(const char *text, const char *src, unsigned int which, struct rpt_
 			goto out;
 		}
 		owner = grown;
-		owner[json_object_array_length(all)] = assign_gate(o, open, &nopen, &ngates);
+		owner[json_object_array_length(all)] = assign_gate(o, opens, &nopen, &ngates);
 		json_object_array_add(all, o);
 		p += len + (nl ? 1 : 0);
 	}
@@ -475,8 +482,8 @@ static void headline(const struct rpt_gate *g, char *buf, size_t len)
 		snprintf(buf + n, len - (size_t)n, ", exit %d", json_object_get_int(ex));
 }
 
-/* A function's verdict and its numbers in one line, for its panel's title and the page. */
-static void fn_numbers(const struct rpt_fn *fn, char *buf, size_t len)
+/* A function's numbers in two lines, for its panel's title: the quantiles, then the tests. */
+static void fn_numbers(const struct rpt_fn *fn, char *q, size_t qlen, char *t, size_t tlen)
 {
 	char b50[24], p50[24], b99[24], p99[24];
 
@@ -484,12 +491,12 @@ static void fn_numbers(const struct rpt_fn *fn, char *buf, size_t len)
 	top_fmt_ns(top_jnum(fn->ev, "p50_post_ns"), p50, sizeof(p50));
 	top_fmt_ns(top_jnum(fn->ev, "p99_base_ns"), b99, sizeof(b99));
 	top_fmt_ns(top_jnum(fn->ev, "p99_post_ns"), p99, sizeof(p99));
-	snprintf(buf, len, "p50 %s -> %s (x%.2f), p99 %s -> %s (x%.2f); Mann-Whitney p %.3g, "
-		 "tail p %.3g; errors %.2f%% -> %.2f%%; n %.0f -> %.0f",
+	snprintf(q, qlen, "p50 %s -> %s (x%.2f), p99 %s -> %s (x%.2f); n %.0f -> %.0f",
 		 b50, p50, top_jnum(fn->ev, "p50_ratio"), b99, p99, top_jnum(fn->ev, "p99_ratio"),
-		 top_jnum(fn->ev, "mw_p"), top_jnum(fn->ev, "tail_p"),
-		 100.0 * top_jnum(fn->ev, "err_rate_base"), 100.0 * top_jnum(fn->ev, "err_rate_post"),
 		 top_jnum(fn->ev, "n_base"), top_jnum(fn->ev, "n_post"));
+	snprintf(t, tlen, "Mann-Whitney p %.3g, tail p %.3g; errors %.2f%% -> %.2f%%",
+		 top_jnum(fn->ev, "mw_p"), top_jnum(fn->ev, "tail_p"),
+		 100.0 * top_jnum(fn->ev, "err_rate_base"), 100.0 * top_jnum(fn->ev, "err_rate_post"));
 }
 
 static void script_timeline(const struct rpt_gate *g, const struct rpt_files *files, double y0,
@@ -519,17 +526,19 @@ static void script_function(const struct rpt_gate *g, unsigned int i, const stru
 			    double y0, double h, FILE *f)
 {
 	const struct rpt_fn *fn = &g->fn[i];
-	char nums[512], v[32];
+	char quant[256], tests[256], v[32];
 	bool any = false;
 
-	fn_numbers(fn, nums, sizeof(nums));
+	fn_numbers(fn, quant, sizeof(quant), tests, sizeof(tests));
 	fprintf(f, "set origin 0,%.5f\nset size 1,%.5f\n", y0, h);
 	fputs("set title \"", f);
 	gp_str(f, fn->name);
 	fputs(": ", f);
 	gp_str(f, top_jstr(fn->ev, "verdict"));
 	fputs("\\n", f);
-	gp_str(f, nums);
+	gp_str(f, quant);
+	fputs("\\n", f);
+	gp_str(f, tests);
 	fputs("\"\n", f);
 	fputs("set logscale x 10\nset format x \"%.0s %cs\"\nset xrange [*:*]\nset yrange [0:1.05]\n"
 	      "set ytics 0.25\nset grid xtics ytics mxtics\nset mxtics 10\n"
@@ -551,7 +560,7 @@ static void script_function(const struct rpt_gate *g, unsigned int i, const stru
 			fprintf(f, "set arrow from %.6e, graph 0 to %.6e, graph 1 nohead dt 2 lw 1.2 "
 				"lc rgb \"%s\" back\n", x, x, side_colour[s]);
 			fprintf(f, "set label \"%s %s\" at %.6e, graph %.2f %s offset %s,0 tc rgb \"%s\" "
-				"front\n", q ? "p99" : "p50", v, x, s ? 0.62 : 0.78,
+				"front\n", q ? "p99" : "p50", v, x, s ? 0.6 : 0.86,
 				s ? "left" : "right", s ? "0.4" : "-0.4", side_colour[s]);
 		}
 	}

@@ -126,8 +126,9 @@ echo "-- HTML in headless chromium"
 "$PG" report "$S/audit.log" --last --out "$OUT/slow.html" -j >"$TMP/r3.json" 2>&1; rc=$?
 check "html: exit 0" [ $rc -eq 0 ]
 check "html: no external resource (one file, offline)" bash -c "! grep -qiE '(src|href)=\"(https?:|//)' '$OUT/slow.html'"
+WIN=1200,1400
 CHROME=(timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars
-	--user-data-dir="$TMP/chrome" --window-size=1200,1400)
+	--user-data-dir="$TMP/chrome" --window-size="$WIN")
 "${CHROME[@]}" --dump-dom "file://$OUT/slow.html" >"$TMP/dom.html" 2>"$TMP/chrome.err"
 check "html: chromium loads the page" grep -q '<table id="decisions">' "$TMP/dom.html"
 check "html: the picture is inline SVG with the function" python3 -c "

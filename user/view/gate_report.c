@@ -718,7 +718,7 @@ void rpt_write_html(const struct rpt_gate *g, const char *svg, FILE *f)
 	      "body{font-family:'DejaVu Sans',sans-serif;margin:1.5em;color:#222;background:#fff}\n"
 	      "table{border-collapse:collapse;margin:0.5em 0 1.5em}\n"
 	      "th,td{border:1px solid #ccc;padding:0.25em 0.5em;text-align:left;vertical-align:top}\n"
-	      "th{background:#eee}\ntd.num{text-align:right;white-space:nowrap}\n"
+	      "th{background:#eee}\ntd.num{text-align:right;white-space:nowrap}\n#functions{font-size:0.85em}\n"
 	      ".verdict-ok{color:#2ca02c;font-weight:bold}\n.verdict-bad{color:#d62728;font-weight:bold}\n"
 	      "#verdict{font-size:1.2em;padding:0.5em;border-left:6px solid #888}\n"
 	      "#verdict.COMMITTED{border-color:#2ca02c}\n#verdict.REVERTING,#verdict.REVERTED{border-color:#d62728}\n"

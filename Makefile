@@ -365,6 +365,13 @@ plots: deps-plot
 check-plots: deps-plot
 	$(Q)tests/plots/check-plots.sh
 
+# ---- report: `patchgate report` alone (the same tests run in check-unit and check-host)
+.PHONY: check-report
+check-report: deps-build
+	$(Q)$(MAKE) all $(OUTPUT)/tests/test_report
+	$(Q)tests/run-unit.sh $(OUTPUT)/tests/test_report
+	$(Q)tests/host/test_report.sh
+
 FORCE:
 
 clean:

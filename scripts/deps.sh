@@ -24,6 +24,9 @@ build_pkgs=(
 	python3
 	python3-jsonschema
 	tmux
+	# patchgate report draws with gnuplot; tests/host/test_report.sh loads its page in chromium
+	gnuplot-nox
+	chromium
 )
 bench_pkgs=(
 	bpftrace

@@ -9,7 +9,7 @@
 #   pg_json_wrapper BIN OUT  write OUT, a script that runs BIN through pg_json_exec
 #   pg_json_run CMD...       run CMD (a function's way of calling patchgate)
 #   pg_json_collect DIR...   keep the -j output files recorded so far, and every
-#                            audit.log, gate-*.json and live/*.json under DIR (call it before
+#                            audit.log, gate-*.json, live/*.json and hist/*.json under DIR (call it before
 #                            the test removes them)
 PG_JSON_HOOK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/jsonhook.sh
 PG_JSON_TEST=${PG_JSON_TEST:-$(basename "$0" .sh)}
@@ -75,5 +75,5 @@ pg_json_collect() {
 	while read -r f; do
 		name=${f#/}
 		cp "$f" "$PG_JSON_DIR/$PG_JSON_TEST-state-${name//\//_}.jsonl"
-	done < <(find "$@" \( -name audit.log -o -name 'gate-*.json' -o -path '*/live/*.json' \) -type f 2>/dev/null)
+	done < <(find "$@" \( -name audit.log -o -name 'gate-*.json' -o -path '*/live/*.json' -o -path '*/hist/*.json' \) -type f 2>/dev/null)
 }

@@ -72,13 +72,15 @@ check "'$BIN status --pid $sp' completes to $sp" has "$BIN status --pid $sp" "$s
 echo "== files"
 d=$TMP/files
 mkdir -p "$d/sub"
-touch "$d/fix.so" "$d/lp.ko" "$d/strict.ini" "$d/notes.txt"
+touch "$d/fix.so" "$d/lp.ko" "$d/strict.ini" "$d/notes.txt" "$d/audit.log" "$d/gate.svg"
 check "apply --pid PID DIR/ offers the *.so patch and directories, not the others" \
 	only "$BIN apply --pid $sp $d/" "$d/fix.so" "$d/sub"
 check "apply --klp DIR/ offers the *.ko module and directories" only "$BIN apply --klp $d/" "$d/lp.ko" "$d/sub"
 check "apply --previous DIR/ offers the *.ko module" has "$BIN apply --klp x.ko --previous $d/" "$d/lp.ko"
 check "apply --policy DIR/ offers the *.ini policy and directories" \
 	only "$BIN apply --pid $sp $d/fix.so --policy $d/" "$d/strict.ini" "$d/sub"
+check "report DIR/ offers the *.log audit log and directories" only "$BIN report $d/" "$d/audit.log" "$d/sub"
+check "report --out DIR/ offers pictures and pages" only "$BIN report $d/audit.log --out $d/" "$d/gate.svg" "$d/sub"
 check "--state-dir DIR/ offers directories only" only "$BIN status --state-dir $d/" "$d/sub"
 check "revert --pid PID DIR/ offers the *.so patch" has "$BIN revert --pid $sp $d/" "$d/fix.so"
 lp=$(find /sys/kernel/livepatch -mindepth 1 -maxdepth 1 -printf '%f ' 2>/dev/null)

@@ -24,6 +24,7 @@ int cmd_doctor(struct pg_ctx *cli, int argc, char **argv);
 int cmd_control(struct pg_ctx *cli, int argc, char **argv);	/* promote, abort, hold, resume */
 int cmd_top(struct pg_ctx *cli, int argc, char **argv);
 int cmd_exporter(struct pg_ctx *cli, int argc, char **argv);
+int cmd_report(struct pg_ctx *cli, int argc, char **argv);
 void usage_watch(const char *prog);
 void usage_residency(const char *prog);
 void usage_apply(const char *prog);
@@ -36,6 +37,7 @@ void usage_hold(const char *prog);
 void usage_resume(const char *prog);
 void usage_top(const char *prog);
 void usage_exporter(const char *prog);
+void usage_report(const char *prog);
 
 /*
  * Common long options every handler appends to its own table: --json, -j,

@@ -16,6 +16,7 @@ static const struct pg_cmd cmds[] = {
 	{ "status", cmd_status, usage_status, "list applied patches and their phase" },
 	{ "doctor", cmd_doctor, usage_doctor, "check this machine for what each command needs" },
 	{ "top", cmd_top, usage_top, "live dashboard of running gates and applied patches" },
+	{ "report", cmd_report, usage_report, "draw a gated apply from its audit log (png, svg, html)" },
 	{ "promote", cmd_control, usage_promote, "commit a baking patch now (running gate)" },
 	{ "abort", cmd_control, usage_abort, "abort a running gate: revert now (exit 6)" },
 	{ "hold", cmd_control, usage_hold, "pause a running gate's verdict and bake" },

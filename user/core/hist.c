@@ -219,3 +219,32 @@ void hist_cumulative(const struct pg_hist *h, const uint64_t *le, unsigned int n
 	for (; i < n; i++)
 		out[i] += below;
 }
+
+unsigned int hist_cdf(const struct pg_hist *h, struct hist_cdf_point *pts, unsigned int max)
+{
+	uint64_t total = hist_count(h), seen = 0;
+	unsigned int n = 0;
+	double last_x = -1.0;
+
+	if (!total)
+		return 0;
+	for (unsigned int i = 0; i < PG_HIST_BUCKETS && n < max; i++) {
+		double lo, hi;
+
+		if (!h->slots[i])
+			continue;
+		lo = (double)hist_bucket_lo(i);
+		hi = (double)hist_bucket_hi(i);
+		if (lo > last_x) {
+			pts[n].x_ns = lo;
+			pts[n++].p = (double)seen / (double)total;
+			if (n == max)
+				break;
+		}
+		seen += h->slots[i];
+		pts[n].x_ns = hi;
+		pts[n++].p = (double)seen / (double)total;
+		last_x = hi;
+	}
+	return n;
+}

@@ -46,4 +46,21 @@ void hist_cumulative(const struct pg_hist *h, const uint64_t *le, unsigned int n
 /* Largest non-empty bucket's upper bound, 0 if empty. */
 uint64_t hist_max(const struct pg_hist *h);
 
+/* One point of a cumulative distribution: a share @p of the calls took at most @x_ns. */
+struct hist_cdf_point {
+	double x_ns;
+	double p;
+};
+/* Most points hist_cdf() writes: two per bucket, and one to start. */
+#define HIST_CDF_MAX	(2 * PG_HIST_BUCKETS + 1)
+/*
+ * The cumulative distribution of @h as points to join with straight lines:
+ * (lower bound of the first non-empty bucket, 0), then per non-empty bucket
+ * its upper bound with the share of calls up to it, and, before a bucket
+ * that follows empty ones, its lower bound at the share so far (flat across
+ * the gap).  Linear inside a bucket, as hist_quantile() interpolates.
+ * Writes at most @max points into @pts; returns how many (0: empty).
+ */
+unsigned int hist_cdf(const struct pg_hist *h, struct hist_cdf_point *pts, unsigned int max);
+
 #endif

@@ -27,6 +27,7 @@
 #include "view/output.h"
 #include "lib/clock.h"
 #include "lib/procmaps.h"
+#include "lib/file.h"
 #include "lib/symbols.h"
 #include "lib/statedir.h"
 
@@ -98,24 +99,6 @@ static int state_open(struct gr *g, const char *name, int flags)
 	return fd;
 }
 
-/* write(2) all of @len bytes of @buf; -errno on failure (ENOSPC for a short write). */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENOSPC;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Append s and a newline to fd (opened O_APPEND) as one write, and fsync.
  * A write that fails part way (the file system filled up) is cut back to the
@@ -136,7 +119,7 @@ static int append_line(int fd, const char *s)
 		return -ENOMEM;
 	memcpy(line, s, n);
 	line[n] = '\n';
-	e = write_all(fd, line, n + 1);
+	e = pg_file_write_all(fd, line, n + 1);
 	free(line);
 	if (!e && fsync(fd))
 		e = -errno;
@@ -147,9 +130,11 @@ static int append_line(int fd, const char *s)
 
 /*
  * Append one JSON line to <state_dir>/audit.log (created 0600, O_APPEND)
- * and fsync it.  Returns 0 or -errno; the caller stops the gate on error.
+ * and fsync it: the decision at Unix time @wall, with "hist": @hist_ref
+ * when its histograms were kept (hist_write).  Returns 0 or -errno; the
+ * caller stops the gate on error.
  */
-static int audit_append(struct gr *g, const struct gate_audit *a)
+static int audit_append(struct gr *g, const struct gate_audit *a, int64_t wall, const char *hist_ref)
 {
 	char path[PATH_MAX];
 	json_object *o;
@@ -167,9 +152,11 @@ static int audit_append(struct gr *g, const struct gate_audit *a)
 	json_object_object_add(o, "patch", json_object_new_string(g->patch_name));
 	json_object_object_add(o, "target", g->o->klp ? json_object_new_string("kernel")
 						      : json_object_new_int(g->o->pid));
-	json_object_object_add(o, "wall_time", json_object_new_int64((int64_t)time(NULL)));
+	json_object_object_add(o, "wall_time", json_object_new_int64(wall));
 	json_object_object_add(o, "sha256", json_object_new_string(g->sha256));
 	json_object_object_add(o, "build_id", json_object_new_string(g->build_id));
+	if (hist_ref && *hist_ref)
+		json_object_object_add(o, "hist", json_object_new_string(hist_ref));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	e = append_line(fd, s);
 	if (close(fd) && !e)
@@ -178,6 +165,74 @@ static int audit_append(struct gr *g, const struct gate_audit *a)
 	if (e)
 		pg_err(g->ctx, PG_EXIT_SYSTEM, "cannot write the audit log %s: %s", path, strerror(-e));
 	return e;
+}
+
+/*
+ * At a final decision (to COMMITTED or REVERTING): the functions' baseline
+ * and bake histograms as a "histograms" record (docs/json.md) in
+ * <state_dir>/hist/<target>-<wall>-<seq>.json, written to a temporary file
+ * and renamed (lib/statedir.h), for `report`.  Sets @ref to
+ * "hist/<file>", the decision's "hist" field.  When it cannot be written (a
+ * full disk) it warns and leaves @ref empty: the audit line goes on
+ * without it, as it matters more.
+ */
+static void hist_write(struct gr *g, struct gate *gt, const struct gate_audit *a, int64_t wall,
+		       char *ref, size_t reflen)
+{
+	const struct pg_hist *base[PG_MAX_FUNCS] = {}, *post[PG_MAX_FUNCS] = {};
+	char name[256], why[1024];
+	json_object *o = NULL;
+	const char *s;
+	char *line;
+	int dfd = -1, hfd = -1, e;
+
+	ref[0] = '\0';
+	if (a->to != GATE_COMMITTED && a->to != GATE_REVERTING)
+		return;
+	for (unsigned int i = 0; i < a->nfuncs && i < PG_MAX_FUNCS; i++)
+		if (gate_fn_hists(gt, i, &base[i], &post[i]))
+			base[i] = post[i] = NULL;
+	if (g->o->klp)
+		snprintf(name, sizeof(name), "kernel-%s-%lld-%llu.json", g->patch_name, (long long)wall,
+			 (unsigned long long)a->seq);
+	else
+		snprintf(name, sizeof(name), "%d-%lld-%llu.json", g->o->pid, (long long)wall,
+			 (unsigned long long)a->seq);
+	why[0] = '\0';
+	dfd = pg_statedir_open(g->ctx->state_dir, false, why, sizeof(why));
+	e = dfd;
+	if (dfd >= 0) {
+		hfd = pg_statedir_subdir(dfd, "hist", 0700, why, sizeof(why));
+		e = hfd;
+	}
+	o = e >= 0 ? audit_hists_to_json(a, base, post) : NULL;
+	if (e >= 0 && !o)
+		e = -ENOMEM;
+	if (o) {
+		json_object_object_add(o, "patch", json_object_new_string(g->patch_name));
+		json_object_object_add(o, "target", g->o->klp ? json_object_new_string("kernel")
+							      : json_object_new_int(g->o->pid));
+		json_object_object_add(o, "wall_time", json_object_new_int64(wall));
+		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		line = s ? malloc(strlen(s) + 2) : NULL;
+		e = -ENOMEM;
+		if (line) {
+			/* one JSON line, as every record file */
+			snprintf(line, strlen(s) + 2, "%s\n", s);
+			e = pg_statedir_replace(hfd, name, line, strlen(line));
+			free(line);
+		}
+	}
+	if (e < 0)
+		pg_warn(g->ctx, "cannot keep the histograms in %s/hist/%s: %s -- the decision is "
+			"recorded without them", g->ctx->state_dir, name, why[0] ? why : strerror(-e));
+	else
+		snprintf(ref, reflen, "hist/%s", name);
+	json_object_put(o);
+	if (hfd >= 0)
+		close(hfd);
+	if (dfd >= 0)
+		close(dfd);
 }
 
 /*
@@ -212,9 +267,9 @@ static int phase_write(struct gr *g, const struct gate_audit *a)
 	json_object_object_add(o, "patch", json_object_new_string(g->o->patch_path));
 	json_object_object_add(o, "wall_time", json_object_new_int64((int64_t)time(NULL)));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	e = write_all(fd, s, strlen(s));
+	e = pg_file_write_all(fd, s, strlen(s));
 	if (!e)
-		e = write_all(fd, "\n", 1);
+		e = pg_file_write_all(fd, "\n", 1);
 	json_object_put(o);
 	if (close(fd) && !e)
 		e = -errno;
@@ -315,9 +370,13 @@ static int run_actions(struct gr *g, struct gate *gt, struct gate_out *out, int 
 	struct gate_out copy = *out;
 
 	if (copy.audit) {
+		int64_t wall = (int64_t)time(NULL);
+		char hist_ref[300];
+
 		gate_live_decision(g->live, copy.audit);
+		hist_write(g, gt, copy.audit, wall, hist_ref, sizeof(hist_ref));
 		/* a decision that cannot be recorded stops the gate (see the loop) */
-		if (audit_append(g, copy.audit) || phase_write(g, copy.audit))
+		if (audit_append(g, copy.audit, wall, hist_ref) || phase_write(g, copy.audit))
 			g->record_failed = true;
 		print_decision(g, copy.audit);
 	}

@@ -61,6 +61,12 @@ struct pg_status_opts {
 	bool kernel;
 };
 
+struct pg_report_opts {
+	const char *audit;	/* the audit log */
+	const char *out;	/* FILE.png, FILE.svg or FILE.html */
+	unsigned int gate;	/* 1-based; 0: the last */
+};
+
 /* watch and residency, --pid and --kernel alike (user/gate/watch.c) */
 int watch_main(struct pg_ctx *ctx, const struct pg_watch_opts *o);
 int residency_main(struct pg_ctx *ctx, const struct pg_residency_opts *o);
@@ -72,5 +78,8 @@ int plain_status_main(struct pg_ctx *ctx, const struct pg_status_opts *o);
 
 /* the gate (user/gate_run.c): wraps the backends unless --no-gate */
 int gate_apply_main(struct pg_ctx *ctx, const struct pg_apply_opts *o);
+
+/* a picture of a gated apply from its audit log (user/gate/report_run.c) */
+int report_main(struct pg_ctx *ctx, const struct pg_report_opts *o);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "lib/file.h"
 #include "lib/statedir.h"
 
 int pg_statedir_open(const char *path, bool create, char *why, size_t whylen)
@@ -90,9 +91,8 @@ int pg_statedir_replace(int dirfd, const char *name, const void *buf, size_t len
 int pg_statedir_replace_mode(int dirfd, const char *name, const void *buf, size_t len,
 			     mode_t mode)
 {
-	const char *p = buf;
 	char tmp[300];
-	int fd, err = 0;
+	int fd, err;
 
 	if (snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
@@ -108,16 +108,7 @@ int pg_statedir_replace_mode(int dirfd, const char *name, const void *buf, size_
 		unlinkat(dirfd, tmp, 0);
 		return err;
 	}
-	while (len && !err) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			err = n < 0 ? -errno : -ENOSPC;
-		else
-			p += n, len -= (size_t)n;
-	}
+	err = pg_file_write_all(fd, buf, len);
 	if (close(fd) && !err)
 		err = -errno;
 	if (!err && renameat(dirfd, tmp, dirfd, name))

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include "view/audit.h"
 #include "view/output.h"
+#include "core/hist.h"
 
 static void add_num(json_object *o, const char *k, double v)
 {
@@ -237,6 +238,75 @@ json_object *audit_to_json(const struct gate_audit *a, const char *type)
 		if (!sub)
 			goto fail;
 		json_object_array_add(arr, sub);
+	}
+	return o;
+fail:
+	json_object_put(o);
+	return NULL;
+}
+
+/* {"n": calls, "buckets": [{"lo_ns","hi_ns","n"}, ...]}: the non-empty buckets of @h. */
+static json_object *hist_buckets_json(const struct pg_hist *h)
+{
+	json_object *o = json_object_new_object(), *arr = json_object_new_array(), *b;
+	uint64_t n = 0;
+
+	if (!o || !arr)
+		goto fail;
+	json_object_object_add(o, "buckets", arr);
+	for (unsigned int i = 0; i < PG_HIST_BUCKETS; i++) {
+		if (!h->slots[i])
+			continue;
+		b = json_object_new_object();
+		if (!b)
+			goto fail;
+		json_object_array_add(arr, b);
+		add_u64(b, "lo_ns", hist_bucket_lo(i));
+		add_u64(b, "hi_ns", hist_bucket_hi(i));
+		add_u64(b, "n", h->slots[i]);
+		n += h->slots[i];
+	}
+	add_u64(o, "n", n);
+	return o;
+fail:
+	if (!o)
+		json_object_put(arr);
+	json_object_put(o);
+	return NULL;
+}
+
+json_object *audit_hists_to_json(const struct gate_audit *a, const struct pg_hist *const base[],
+				 const struct pg_hist *const post[])
+{
+	json_object *o, *arr, *fn, *sub;
+
+	o = pg_json_record("histograms");
+	if (!o)
+		return NULL;
+	add_str(o, "kind", gate_backend_name(a->backend));
+	add_u64(o, "seq", a->seq);
+	add_str(o, "to", gate_state_name(a->to));
+	arr = json_object_new_array();
+	if (!arr)
+		goto fail;
+	json_object_object_add(o, "functions", arr);
+	for (unsigned int i = 0; i < a->nfuncs && i < PG_MAX_FUNCS; i++) {
+		fn = json_object_new_object();
+		if (!fn)
+			goto fail;
+		json_object_array_add(arr, fn);
+		add_str(fn, "name", a->fn[i].name);
+		for (int side = 0; side < 2; side++) {
+			const struct pg_hist *h = side ? post[i] : base[i];
+
+			sub = NULL;
+			if (h) {
+				sub = hist_buckets_json(h);
+				if (!sub)
+					goto fail;
+			}
+			json_object_object_add(fn, side ? "post" : "base", sub);
+		}
 	}
 	return o;
 fail:

@@ -19,6 +19,17 @@
 json_object *audit_to_json(const struct gate_audit *a, const char *type);
 
 /*
+ * The "histograms" record of the final decision @a (docs/json.md): per
+ * function of @a its baseline and post-patch histograms, @base[i] and
+ * @post[i] (NULL: none, written as null), as their non-empty buckets with
+ * the bounds.  "kind", "seq" and "to" come from @a; the caller adds
+ * "patch", "target" and "wall_time".  NULL when out of memory.
+ */
+struct pg_hist;
+json_object *audit_hists_to_json(const struct gate_audit *a, const struct pg_hist *const base[],
+				 const struct pg_hist *const post[]);
+
+/*
  * One plain line for a terminal: "BAKE -> REVERTING (regressed): <detail>".
  * Returns snprintf's result.
  */

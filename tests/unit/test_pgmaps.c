@@ -80,8 +80,6 @@ int bpf_map__update_elem(const struct bpf_map *map, const void *key, size_t key_
 		memcpy(fk.stats[k], value, value_sz);
 	else if ((const void *)map == &hists_map)
 		memcpy(fk.hists[k], value, value_sz);
-	else if ((const void *)map == &inflight_map)
-		memcpy(&fk.inflight[k], value, value_sz);
 	return 0;
 }
 
@@ -182,25 +180,6 @@ static void bump_fails_and_keeps_the_generation_when_a_clear_fails(void **state)
 	}
 }
 
-/* Probes back on after a livepatch transition: the calls begun while they were off are forgotten. */
-static void inflight_reset_zeroes_one_function(void **state)
-{
-	struct pg_inflight inf;
-
-	fk.inflight[1] = (struct pg_inflight){ .now = 4, .max = 9 };
-	fk.inflight[2] = (struct pg_inflight){ .now = 2, .max = 3 };
-	assert_int_equal(pgmaps_inflight_reset(*state, 1), 0);
-	assert_int_equal(pgmaps_inflight(*state, 1, &inf), 0);
-	assert_int_equal(inf.now, 0);
-	assert_int_equal(inf.max, 0);
-	assert_int_equal(pgmaps_inflight(*state, 2, &inf), 0);
-	assert_int_equal(inf.now, 2);
-	fk.fail_map = &inflight_map;
-	fk.fail_err = -EPERM;
-	assert_int_equal(pgmaps_inflight_reset(*state, 2), -EPERM);
-	assert_int_equal(fk.inflight[2].now, 2);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,7 +188,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bump_clears_the_next_slot_then_switches, setup, teardown),
 		cmocka_unit_test_setup_teardown(bump_fails_and_keeps_the_generation_when_a_clear_fails,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(inflight_reset_zeroes_one_function, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

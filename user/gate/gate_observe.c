@@ -24,7 +24,6 @@ struct gate_observe {
 	struct probe_func *old;		/* [nfuncs + ncontrols]: the controls last */
 	struct probe_func *new;		/* [nfuncs], resolved after apply */
 	bool bumped_at_apply;		/* the generation after apply has begun */
-	bool kprobes_off;		/* klp: detached for a transition (kprobes_off()) */
 	struct pg_hist hist[PG_MAX_FUNCS];
 	struct probe_target *sib_t;	/* --control-pid: the sibling, or NULL */
 	struct probe *sib_p;		/* its copies of the replaced functions */
@@ -90,8 +89,6 @@ int gate_observe_open(struct gr *g)
 	o->p = probe__open(&(struct probe_opts){
 		.target = o->t, .nfuncs = (int)(g->nfuncs + g->pol.control.n), .funcs = o->old,
 		.err_modes = err_modes,
-		/* the kernel's fallback, forced (tests, benchmarks): docs/kernel.md */
-		.mode = g->o->klp && getenv("PATCHGATE_KPROBE") ? PROBE_KPROBE_ONLY : PROBE_AUTO,
 	}, err, sizeof(err));
 	if (!o->p) {
 		pg_err(g->ctx, PG_EXIT_USAGE, "apply: %s", err);
@@ -150,7 +147,7 @@ int gate_observe_samples(struct gr *g, struct gate_fn_sample *fs)
 		fs[i] = (struct gate_fn_sample){
 			.hist = &o->hist[i], .calls = s.st.calls, .exits = s.st.exits,
 			.errors = s.st.errors > s.st.exits ? s.st.exits : s.st.errors,
-			.sum_ns = s.st.sum_ns, .inflight = s.inf.now,
+			.inflight = s.inf.now,
 		};
 	}
 	return 0;
@@ -272,50 +269,6 @@ int gate_observe_stuck(struct gr *g, struct pg_inside *b, unsigned int *total)
 	return 0;
 }
 
-/*
- * A livepatch transition, forward or reverse, walks the stack of every
- * task, and a return probe's trampoline on those stacks is not safe there:
- * with the kprobe fallback on the patched function, a gated revert under
- * load made the kernel warn in rethook_find_ret_addr and then oops (6.1).
- * No kernel was measured safe, so with kprobes the probes are off while a
- * transition runs: from the apply until the bake begins, and from the
- * revert on.  fentry/fexit stay: their trampolines were measured safe.
- */
-static bool kernel_kprobes(const struct gr *g)
-{
-	return g->o->klp && g->obs && g->obs->p && !strcmp(probe__how(g->obs->p, 0), "kprobe");
-}
-
-static void kprobes_off(struct gr *g, const char *what)
-{
-	struct gate_observe *o = g->obs;
-
-	for (unsigned int i = 0; i < g->nfuncs + g->pol.control.n; i++)
-		probe__detach(o->p, (int)i);
-	o->kprobes_off = true;
-	pg_warn(g->ctx, "kprobes detached for the %s: a return probe on the stacks a livepatch "
-		"transition walks is not safe", what);
-}
-
-/* Back on after the transition; the calls begun before will never return to us. */
-static void kprobes_on(struct gr *g)
-{
-	struct gate_observe *o = g->obs;
-	char err[1024];
-	int e;
-
-	for (unsigned int i = 0; i < g->nfuncs + g->pol.control.n; i++) {
-		e = probe__reset_inflight(o->p, (int)i);
-		if (e)
-			snprintf(err, sizeof(err), "cannot reset its calls in flight: %s", strerror(-e));
-		else
-			e = probe__attach(o->p, (int)i, &o->old[i], err, sizeof(err));
-		if (e)
-			pg_warn(g->ctx, "cannot probe %s again: %s", o->old[i].sym.name, err);
-	}
-	o->kprobes_off = false;
-}
-
 int gate_observe_bump(struct gr *g)
 {
 	struct gate_observe *o = g->obs;
@@ -323,9 +276,6 @@ int gate_observe_bump(struct gr *g)
 
 	if (o->bumped_at_apply || !o->p)
 		return 0;
-	/* the bake begins: the transition is over */
-	if (o->kprobes_off)
-		kprobes_on(g);
 	e = probe__bump_generation(o->p);
 	if (!e && o->sib_p)
 		e = probe__bump_generation(o->sib_p);
@@ -337,10 +287,6 @@ int gate_observe_bump(struct gr *g)
 /* A probe and a jump never share bytes: off the old entries before they are rewritten. */
 void gate_observe_before_apply(struct gr *g)
 {
-	if (kernel_kprobes(g)) {
-		kprobes_off(g, "transition");
-		return;
-	}
 	if (!probes_move(g) || !g->obs)
 		return;
 	for (unsigned int i = 0; i < g->nfuncs; i++)
@@ -353,8 +299,6 @@ int gate_observe_after_apply(struct gr *g, int apply_err)
 	char err[1024];
 	int e;
 
-	if (o && o->kprobes_off && apply_err)
-		kprobes_on(g);	/* no transition began */
 	if (!probes_move(g) || !o)
 		return 0;
 	if (apply_err) {
@@ -389,8 +333,6 @@ int gate_observe_after_apply(struct gr *g, int apply_err)
 /* The revert rewrites the entries and may unmap the patch: the probes come off first. */
 void gate_observe_before_revert(struct gr *g)
 {
-	if (kernel_kprobes(g) && !g->obs->kprobes_off)
-		kprobes_off(g, "reverse transition");
 	if (!probes_move(g) || !g->obs)
 		return;
 	for (unsigned int i = 0; i < g->nfuncs; i++)

@@ -64,14 +64,6 @@ int pgmaps_inflight(struct pg_maps *m, int fn, struct pg_inflight *out)
 	return bpf_map__lookup_elem(m->inflight, &key, sizeof(key), out, sizeof(*out), 0);
 }
 
-int pgmaps_inflight_reset(struct pg_maps *m, int fn)
-{
-	struct pg_inflight zero = {};
-	__u32 key = (__u32)fn;
-
-	return bpf_map__update_elem(m->inflight, &key, sizeof(key), &zero, sizeof(zero), BPF_EXIST);
-}
-
 uint32_t pgmaps_generation(const struct pg_maps *m)
 {
 	return *m->generation;

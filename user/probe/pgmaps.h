@@ -31,8 +31,6 @@ void pgmaps_fini(struct pg_maps *m);
 /* Sum over CPUs of function @fn's counters and histogram in generation slot @slot. */
 int pgmaps_read(struct pg_maps *m, int fn, int slot, struct pg_func_stats *st, struct pg_hist *h);
 int pgmaps_inflight(struct pg_maps *m, int fn, struct pg_inflight *out);
-/* Set @fn's in-flight count and high-water mark to zero.  0 or a negative errno. */
-int pgmaps_inflight_reset(struct pg_maps *m, int fn);
 uint32_t pgmaps_generation(const struct pg_maps *m);
 /*
  * Count function @fn's entries from now on (@on), or stop before its

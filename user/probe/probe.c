@@ -156,13 +156,6 @@ int probe__attach(struct probe *p, int fn, const struct probe_func *at, char *er
 	return p->impl->attach(p, fn, at, err, errlen);
 }
 
-int probe__reset_inflight(struct probe *p, int fn)
-{
-	if (fn < 0 || fn >= p->nfuncs)
-		return -EINVAL;
-	return pgmaps_inflight_reset(&p->maps, fn);
-}
-
 int probe__snapshot(struct probe *p, int fn, struct probe_snap *s)
 {
 	if (fn < 0 || fn >= p->nfuncs)

@@ -107,12 +107,6 @@ void probe__free(struct probe *p);
  */
 int probe__detach(struct probe *p, int fn);
 int probe__attach(struct probe *p, int fn, const struct probe_func *at, char *err, size_t errlen);
-/*
- * Forget function @fn's calls in flight (count and high-water mark): for a
- * function whose probes were off, whose calls begun before then will never
- * be seen to return.  Call it while @fn is detached.
- */
-int probe__reset_inflight(struct probe *p, int fn);
 
 /* One function's counters: cumulative over the current generation. */
 struct probe_snap {

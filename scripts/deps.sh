@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages that patchgate's build, tests and demo need,
-# only those that are missing.  Usage: scripts/deps.sh [build|lint|vm|matrix|all]
+# only those that are missing.  Usage: scripts/deps.sh [build|lint|pkg|vm|matrix|fleet|all]
 set -euo pipefail
 
 build_pkgs=(
@@ -46,6 +46,10 @@ pkg_pkgs=(
 	lintian
 	debootstrap
 )
+# the Ansible rollout recipe (deploy/ansible) and its test (make check-fleet)
+fleet_pkgs=(
+	ansible-core
+)
 vm_pkgs=(
 	qemu-system-x86
 	busybox-static
@@ -63,8 +67,9 @@ lint) want=("${lint_pkgs[@]}") ;;
 pkg) want+=("${pkg_pkgs[@]}") ;;
 vm) want+=("${vm_pkgs[@]}") ;;
 matrix) want+=("${vm_pkgs[@]}" debootstrap) ;;
-all) want+=("${bench_pkgs[@]}" "${lint_pkgs[@]}" "${pkg_pkgs[@]}" "${vm_pkgs[@]}") ;;
-*) echo "usage: $0 [build|lint|pkg|vm|matrix|all]" >&2; exit 1 ;;
+fleet) want+=("${fleet_pkgs[@]}") ;;
+all) want+=("${bench_pkgs[@]}" "${lint_pkgs[@]}" "${pkg_pkgs[@]}" "${vm_pkgs[@]}" "${fleet_pkgs[@]}") ;;
+*) echo "usage: $0 [build|lint|pkg|vm|matrix|fleet|all]" >&2; exit 1 ;;
 esac
 
 missing=()

@@ -205,10 +205,10 @@ revert w1 "$TMP/window/w1"
 
 echo "-- skipped for want of a window (patchgate_no_window_fatal: false), then a livepatch (--klp)"
 echo "   where the kernel has none: w2 skipped | k1 exit 5, the rollout stops | k2"
-inventory skip "w2:$(host w2 skip)" \
+inventory skip "w2:{\"patchgate_patch\": \"$P/good.so\", \"patchgate_pid\": ${SVC_PID[w2]}, \"patchgate_state_dir\": \"$TMP/skip/w2\"}" \
 	"k1:{\"patchgate_klp\": \"$TMP/no-such.ko\", \"patchgate_klp_params\": [\"x=1\"], \"patchgate_state_dir\": \"$TMP/skip/k1\"}" \
-	"k2:$(host w3 skip k2)"
-pl skip -e "patchgate_patch=$P/good.so" -e patchgate_max_wait=2 \
+	"k2:{\"patchgate_patch\": \"$P/good.so\", \"patchgate_pid\": ${SVC_PID[w3]}, \"patchgate_state_dir\": \"$TMP/skip/k2\"}"
+pl skip -e patchgate_max_wait=2 \
 	-e '{"patchgate_rings": [1], "patchgate_retries": 0, "patchgate_no_window_fatal": false}'
 check "skip: w2 tried once, skipped (exit 3)" [ "$(result skip w2 "r['verdict'], r['attempts'], r['exit']")" = "('skipped', 1, 3)" ]
 check "skip: no retry with patchgate_retries 0" bash -c "! grep -q 'FAILED - RETRYING' '$TMP/skip.log'"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages that patchgate's build, tests and demo need,
-# only those that are missing.  Usage: scripts/deps.sh [build|test|lint|plot|pkg|vm|matrix|all]
+# only those that are missing.
+# Usage: scripts/deps.sh [build|test|lint|plot|pkg|vm|matrix|fleet|all]
 set -euo pipefail
 
 build_pkgs=(
@@ -61,6 +62,10 @@ pkg_pkgs=(
 	lintian
 	debootstrap
 )
+# the Ansible rollout recipe (deploy/ansible) and its test (make check-fleet)
+fleet_pkgs=(
+	ansible-core
+)
 vm_pkgs=(
 	qemu-system-x86
 	busybox-static
@@ -80,9 +85,10 @@ plot) want=("${plot_pkgs[@]}") ;;
 pkg) want+=("${pkg_pkgs[@]}") ;;
 vm) want+=("${vm_pkgs[@]}") ;;
 matrix) want+=("${vm_pkgs[@]}" debootstrap) ;;
+fleet) want+=("${fleet_pkgs[@]}") ;;
 all) want+=("${bench_pkgs[@]}" "${plot_pkgs[@]}" "${test_pkgs[@]}" "${lint_pkgs[@]}" "${pkg_pkgs[@]}"
-	"${vm_pkgs[@]}") ;;
-*) echo "usage: $0 [build|test|lint|plot|pkg|vm|matrix|all]" >&2; exit 1 ;;
+	"${vm_pkgs[@]}" "${fleet_pkgs[@]}") ;;
+*) echo "usage: $0 [build|test|lint|plot|pkg|vm|matrix|fleet|all]" >&2; exit 1 ;;
 esac
 
 missing=()

@@ -848,7 +848,7 @@ int gate_apply_main(struct pg_ctx *ctx, const struct pg_apply_opts *o)
 {
 	struct gr g = { .ctx = ctx, .o = o };
 	struct gr_loop l = { .tty = isatty(STDOUT_FILENO) && !ctx->json };
-	struct sigaction sa = { .sa_handler = on_cancel }, old_int, old_term;
+	struct sigaction sa = { .sa_handler = on_cancel }, old_int, old_term, old_hup, old_pipe;
 	struct gate *gt = NULL;
 	struct gate_obs obs = {};
 	struct pg_health h;
@@ -863,8 +863,18 @@ int gate_apply_main(struct pg_ctx *ctx, const struct pg_apply_opts *o)
 		exit_code = e;
 		goto cleanup;
 	}
+	/*
+	 * Ctrl-C, a kill, and a hangup (the ssh session that ran the gate
+	 * dropped) all cancel: what was applied is reverted.  A hangup that
+	 * was ignored already (nohup) stays ignored.  Writes to a terminal or
+	 * pipe that went away fail instead of killing the gate.
+	 */
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, NULL, &old_hup);
+	if (old_hup.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &(struct sigaction){ .sa_handler = SIG_IGN }, &old_pipe);
 
 	obs.type = GATE_OBS_START;
 	/* what the kernel is tainted with before the patch is the reference */
@@ -901,6 +911,8 @@ done:
 	clear_progress(&g, &l.progress_shown);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	exit_code = gate_outcome(&g, gt, exit_code);
 	live_publish(&g, gt, true, exit_code);
 	if (!ctx->json)

@@ -186,6 +186,30 @@ static int apply_journal_intent(struct ulp_plan *pl, struct ulp_result *res, int
 	return err;
 }
 
+
+/*
+ * Take the patch that never went in out of the target again.  The window's
+ * deadline has passed by now, so the injection thread gets a second of its
+ * own to stop; one more try on a failure, and what still fails is a note
+ * (the mapping is unused: nothing jumps into it).
+ */
+static void unmap_unused(struct ulp_plan *pl, struct ulp_tset *ts, struct ulp_result *res)
+{
+	int err = -EAGAIN;
+
+	for (int i = 0; i < 2 && err; i++) {
+		ts->deadline = pg_mono_ns() + 1000000000ULL;
+		err = ulp_tset__stop_one(ts, ulp_inj_tid(ts));
+		if (!err)
+			err = ulp_unmap_patch(ts, NULL, pl->tramp, res->map_lo, res->map_hi,
+					      pl->p->path);
+	}
+	if (err)
+		snprintf(res->note, sizeof(res->note), "the unused patch stays mapped at "
+			 "0x%llx-0x%llx: %s", (unsigned long long)res->map_lo,
+			 (unsigned long long)res->map_hi, strerror(-err));
+}
+
 /*
  * Stop the world until the jumps of entry @ji are in.  On no window, takes
  * the unused patch out and forgets the entry.  Leaves every thread
@@ -202,7 +226,7 @@ static int apply_stop_world(struct ulp_plan *pl, struct ulp_tset *ts, int ji, co
 	procmaps__free(wc.pm);
 	if (err == -ETIMEDOUT) {
 		/* the threads that did stop: take the unused patch out, then let them go */
-		ulp_unmap_patch(ts, NULL, pl->tramp, res->map_lo, res->map_hi, pl->p->path);
+		unmap_unused(pl, ts, res);
 		fail_late(res, ts, "apply");
 		ulp_tset__detach_all(ts);
 		ulp_journal__del(j, ji);
@@ -211,7 +235,7 @@ static int apply_stop_world(struct ulp_plan *pl, struct ulp_tset *ts, int ji, co
 	}
 	if (err == -EAGAIN) {
 		/* threads are stopped: take the unused patch out, then let them go */
-		ulp_unmap_patch(ts, NULL, pl->tramp, res->map_lo, res->map_hi, pl->p->path);
+		unmap_unused(pl, ts, res);
 		ulp_tset__detach_all(ts);
 		ulp_name_blockers(ts->pid, res);
 		ulp_journal__del(j, ji);

@@ -80,6 +80,13 @@ int pg_parse_seconds(const char *s, double *out);
 /* The exit code for an outcome (enum pg_exit); anything else is PG_EXIT_SYSTEM's. */
 int cmd_exit(int outcome);
 /* Parse a pid; -EINVAL when not a positive integer. */
+/*
+ * The options of a command that takes only the common ones, -p/--pid and
+ * -k/--kernel (status, residency), into @t.  Returns -1 to go on (optind
+ * at the first argument), or the exit code to end with.
+ */
+int pg_cli_target_only(struct pg_ctx *cli, const char *cmd, int argc, char **argv,
+		       void (*usage)(const char *), struct pg_cli_target *t);
 int pg_parse_pid(const char *s, int *out);
 /* -e/--errors MODE: 'neg' or 'zero' into *mode (enum pg_err_mode); else prints why, returns the exit code. */
 int pg_cli_err_mode(struct pg_ctx *cli, const char *cmd, const char *arg, int *mode);

@@ -21,22 +21,12 @@ void usage_residency(const char *prog)
 
 int cmd_residency(struct pg_ctx *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "kernel", no_argument, NULL, 'k' },
-		PG_COMMON_LONGOPTS,
-		{},
-	};
 	struct pg_cli_target t = {};
-	int c, r;
+	int r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:k" PG_COMMON_SHORTOPTS, opts, NULL)) != -1) {
-		/* no options of its own: the common ones, --pid and --kernel */
-		r = pg_cli_option(cli, "residency", c, optarg, usage_residency, &t);
-		if (r >= 0)
-			return r;
-	}
+	r = pg_cli_target_only(cli, "residency", argc, argv, usage_residency, &t);
+	if (r >= 0)
+		return r;
 	if (!!t.pid == t.kernel) {
 		pg_err(cli, PG_EXIT_USAGE, "residency: give exactly one of --pid PID or --kernel");
 		return PG_EXIT_USAGE;

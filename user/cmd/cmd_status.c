@@ -23,22 +23,12 @@ void usage_status(const char *prog)
 
 int cmd_status(struct pg_ctx *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "kernel", no_argument, NULL, 'k' },
-		PG_COMMON_LONGOPTS,
-		{},
-	};
 	struct pg_cli_target t = {};
-	int c, r;
+	int r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:k" PG_COMMON_SHORTOPTS, opts, NULL)) != -1) {
-		/* no options of its own: the common ones, --pid and --kernel */
-		r = pg_cli_option(cli, "status", c, optarg, usage_status, &t);
-		if (r >= 0)
-			return r;
-	}
+	r = pg_cli_target_only(cli, "status", argc, argv, usage_status, &t);
+	if (r >= 0)
+		return r;
 	if (t.pid && t.kernel) {
 		pg_err(cli, PG_EXIT_USAGE, "status: give at most one of --pid PID or --kernel");
 		return PG_EXIT_USAGE;

@@ -52,6 +52,26 @@ int pg_cli_option(struct pg_ctx *cli, const char *cmd, int c, const char *arg,
 	}
 }
 
+int pg_cli_target_only(struct pg_ctx *cli, const char *cmd, int argc, char **argv,
+		       void (*usage)(const char *), struct pg_cli_target *t)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "kernel", no_argument, NULL, 'k' },
+		PG_COMMON_LONGOPTS,
+		{},
+	};
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:k" PG_COMMON_SHORTOPTS, opts, NULL)) != -1) {
+		r = pg_cli_option(cli, cmd, c, optarg, usage, t);
+		if (r >= 0)
+			return r;
+	}
+	return -1;
+}
+
 int pg_cli_not_implemented(struct pg_ctx *cli, const char *what)
 {
 	pg_err(cli, PG_EXIT_SYSTEM, "%s: not implemented yet", what);

@@ -153,6 +153,23 @@ char pg_proc_state(int tid)
 	return st;
 }
 
+int pg_proc_tracer(int pid, int tid)
+{
+	char fn[96], line[256];
+	int tracer = -1;
+	FILE *f;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/task/%d/status", pid, tid);
+	f = fopen(fn, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	fclose(f);
+	return tracer;
+}
+
 int procmaps__view_pid(int pid)
 {
 	char fn[96];

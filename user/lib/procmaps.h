@@ -44,6 +44,8 @@ void procmaps__free(struct procmaps *pm);
 int pg_proc_starttime(int pid, unsigned long long *out);
 /* The state letter of /proc/TID/stat (R, S, D, T, t, Z, X, ...); '?' when it cannot be read. */
 char pg_proc_state(int tid);
+/* TracerPid of thread @tid of process @pid (0: none, -1: unreadable). */
+int pg_proc_tracer(int pid, int tid);
 /*
  * The other live processes that run @pid's binary: their executables have
  * the build-id of @pid's (the same file, or a copy of it).  Up to @max of

@@ -194,23 +194,6 @@ int ulp_mm_sharers(int pid, int **out, int *nout)
 	return 0;
 }
 
-static int tracer_of(int tid)
-{
-	char fn[64], line[128];
-	int tracer = -1;
-	FILE *f;
-
-	snprintf(fn, sizeof(fn), "/proc/%d/status", tid);
-	f = fopen(fn, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
-			break;
-	fclose(f);
-	return tracer;
-}
-
 /* A thread that has exited but is still listed (the zombie of a main thread that called pthread_exit). */
 static bool thread_exited(int tid)
 {
@@ -255,7 +238,7 @@ int ulp_tset__seize(struct ulp_tset **out, int pid)
 				if (errno == ESRCH || thread_exited(tids[i]))	/* exited (a main thread's zombie) */
 					continue;
 				/* born to a seized thread: already ours through TRACECLONE */
-				if (errno == EPERM && tracer_of(tids[i]) == getpid()) {
+				if (errno == EPERM && pg_proc_tracer(pid, tids[i]) == getpid()) {
 					if (!task_add(ts, tids[i])) {
 						err = -ENOMEM;
 						free(tids);

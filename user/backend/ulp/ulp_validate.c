@@ -19,24 +19,6 @@
 #include "lib/symbols.h"
 #include "lib/trust.h"
 
-/* TracerPid of /proc/@pid/task/@tid (0: none, -1: unreadable). */
-static int tracer_of(int pid, int tid)
-{
-	char fn[96], line[256];
-	int tracer = -1;
-	FILE *f;
-
-	snprintf(fn, sizeof(fn), "/proc/%d/task/%d/status", pid, tid);
-	f = fopen(fn, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
-			break;
-	fclose(f);
-	return tracer;
-}
-
 int ulp_traced_thread(int pid, int *tid, int *tracer)
 {
 	char fn[64];
@@ -53,7 +35,7 @@ int ulp_traced_thread(int pid, int *tid, int *tracer)
 
 		if (t <= 0)
 			continue;
-		tr = tracer_of(pid, t);
+		tr = pg_proc_tracer(pid, t);
 		if (tr > 0 && tr != getpid()) {
 			*tid = t;
 			*tracer = tr;

@@ -12,30 +12,36 @@
  * patches it when the module loads.  Such functions are left out of the
  * gate (g->nfuncs shrinks, g->note says which), and a patch left with none
  * (or a patch of no function at all) is gated on the kernel's health.
+ *
+ * The probes are fentry/fexit only (PROBE_FENTRY_ONLY).  A function that
+ * cannot take fentry (no BTF: a syscall wrapper; a module function; one a
+ * livepatch already redirects) is not timed: a kretprobe on it would sit
+ * on task stacks through the transition, which Debian's 6.1 does not
+ * survive (docs/kernel.md).  Its stacks are still scanned (g->scan_only),
+ * so the window and the transition's stragglers see it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "backend/klp/klp.h"
 #include "gate/gate_run.h"
+#include "probe/probe.h"
 #include "view/output.h"
 
-/* Add "OBJECT is not loaded" to g->note once per object. */
-static void note_unloaded(struct gr *g, const char *object)
+/* Append ", TEXT" (or TEXT) to g->note unless it is there already. */
+static void note_add(struct gr *g, const char *text)
 {
 	size_t l = strlen(g->note);
-	char what[96];
 
-	snprintf(what, sizeof(what), "%s is not loaded", object);
-	if (strstr(g->note, what))
+	if (strstr(g->note, text))
 		return;
-	snprintf(g->note + l, sizeof(g->note) - l, "%s%s", l ? ", " : "", what);
+	snprintf(g->note + l, sizeof(g->note) - l, "%s%s", l ? ", " : "", text);
 }
 
 static int klp_where(struct gr *g)
 {
 	struct klp_info *info = NULL;
-	unsigned int n = 0;
+	unsigned int n = 0, unloaded = 0;
 	char err[1024];
 	int ret = PG_EXIT_SYSTEM;
 
@@ -47,22 +53,33 @@ static int klp_where(struct gr *g)
 	for (unsigned int i = 0; i < g->nfuncs && i < (unsigned int)info->nfuncs; i++) {
 		const struct klp_func_info *f = &info->funcs[i];
 		const char *obj = f->object ? f->object : "vmlinux";
+		char *spec, why[256], what[96];
 
 		if (strcmp(obj, "vmlinux") && !klp_module_loaded(obj)) {
-			note_unloaded(g, obj);
+			snprintf(what, sizeof(what), "%s is not loaded", obj);
+			note_add(g, what);
+			unloaded++;
 			continue;
 		}
 		/* ",SYMPOS" only when there is one: %.0lu prints nothing for 0 */
-		if (asprintf(&g->fspec[n], "%s:%s%s%.0lu", obj, f->name, f->sympos ? "," : "",
-			     f->sympos) < 0) {
-			g->fspec[n] = NULL;
+		if (asprintf(&spec, "%s:%s%s%.0lu", obj, f->name, f->sympos ? "," : "",
+			     f->sympos) < 0)
 			goto cleanup;
+		if (probe__kernel_fentry_check(obj, f->name, f->sympos, why, sizeof(why))) {
+			pg_warn(g->ctx, "apply: %s is not timed (fentry cannot go there: %s; a "
+				"kprobe is not safe across a livepatch transition); its stacks are "
+				"still scanned for the window and the transition", f->name, why);
+			snprintf(what, sizeof(what), "%s not timed (%.40s)", f->name, why);
+			note_add(g, what);
+			g->scan_only[g->nscan_only++] = spec;
+			continue;
 		}
+		g->fspec[n] = spec;
 		if (n != i)
 			memcpy(g->fname[n], g->fname[i], sizeof(g->fname[n]));
 		n++;
 	}
-	if (g->note[0]) {
+	if (unloaded) {
 		size_t l = strlen(g->note);
 
 		snprintf(g->note + l, sizeof(g->note) - l, ": %u of %u function(s) observed "

@@ -21,7 +21,8 @@ struct gate_observe {
 	struct probe_resid *old_r;	/* the replaced functions */
 	struct probe_resid *new_r;	/* the patch's code, opened at the first hang */
 	bool new_tried;
-	struct probe_func *old;		/* [nfuncs + ncontrols]: the controls last */
+	struct probe_func *old;		/* [nfuncs + ncontrols + nscan_only]: timed, controls,
+					 * then the replaced functions only scanned */
 	struct probe_func *new;		/* [nfuncs], resolved after apply */
 	bool bumped_at_apply;		/* the generation after apply has begun */
 	struct pg_hist hist[PG_MAX_FUNCS];
@@ -42,13 +43,14 @@ static bool probes_move(const struct gr *g)
 int gate_observe_open(struct gr *g)
 {
 	struct gate_observe *o;
+	struct probe_func *scan = NULL;
 	int err_modes[PG_MAX_FUNCS];
 	char err[2048];
 	int e;
 
 	o = g->obs = calloc(1, sizeof(*o));
 	if (o) {
-		o->old = calloc(g->nfuncs + g->pol.control.n, sizeof(*o->old));
+		o->old = calloc(g->nfuncs + g->pol.control.n + g->nscan_only, sizeof(*o->old));
 		o->new = calloc(g->nfuncs, sizeof(*o->new));
 		o->now = calloc(OBS_MAX_RES, sizeof(*o->now));
 		o->prev = calloc(OBS_MAX_RES, sizeof(*o->prev));
@@ -59,7 +61,7 @@ int gate_observe_open(struct gr *g)
 		pg_err(g->ctx, PG_EXIT_SYSTEM, "apply: out of memory");
 		return PG_EXIT_SYSTEM;
 	}
-	if (!g->nfuncs)
+	if (!g->nfuncs && !g->nscan_only)
 		return 0;	/* nothing to observe (a kernel patch): no probe, no residency */
 	o->t = probe_target__open(g->o->pid, err, sizeof(err));
 	if (!o->t) {
@@ -86,16 +88,30 @@ int gate_observe_open(struct gr *g)
 		}
 		err_modes[k] = g->o->err_mode;
 	}
-	o->p = probe__open(&(struct probe_opts){
-		.target = o->t, .nfuncs = (int)(g->nfuncs + g->pol.control.n), .funcs = o->old,
-		.err_modes = err_modes,
-	}, err, sizeof(err));
-	if (!o->p) {
-		pg_err(g->ctx, PG_EXIT_USAGE, "apply: %s", err);
-		return PG_EXIT_USAGE;
+	/* the replaced functions that are only scanned, after the controls */
+	for (unsigned int i = 0; i < g->nscan_only; i++) {
+		unsigned int k = g->nfuncs + g->pol.control.n + i;
+
+		e = probe_target__resolve(o->t, g->scan_only[i], &o->old[k], err, sizeof(err));
+		if (e) {
+			pg_err(g->ctx, PG_EXIT_USAGE, "apply: %s", err);
+			return PG_EXIT_USAGE;
+		}
 	}
-	if (probe__note(o->p)[0])
-		pg_warn(g->ctx, "%s", probe__note(o->p));
+	if (g->nfuncs + g->pol.control.n) {
+		/* a kernel gate times with fentry only: see gate_klp.c */
+		o->p = probe__open(&(struct probe_opts){
+			.target = o->t, .nfuncs = (int)(g->nfuncs + g->pol.control.n),
+			.funcs = o->old, .err_modes = err_modes,
+			.mode = g->o->klp ? PROBE_FENTRY_ONLY : PROBE_AUTO,
+		}, err, sizeof(err));
+		if (!o->p) {
+			pg_err(g->ctx, PG_EXIT_USAGE, "apply: %s", err);
+			return PG_EXIT_USAGE;
+		}
+		if (probe__note(o->p)[0])
+			pg_warn(g->ctx, "%s", probe__note(o->p));
+	}
 	if (g->nsib) {
 		/* the sibling: the same binary, so the same specs resolve there */
 		o->sib_t = probe_target__open(g->sib_pid, err, sizeof(err));
@@ -120,7 +136,20 @@ int gate_observe_open(struct gr *g)
 			return PG_EXIT_USAGE;
 		}
 	}
-	o->old_r = probe_resid__open(o->t, o->old, (int)g->nfuncs, err, sizeof(err));
+	/* every replaced function is scanned: the timed ones, then those only scanned */
+	if (g->nscan_only) {
+		scan = calloc(g->nfuncs + g->nscan_only, sizeof(*scan));
+		if (!scan) {
+			pg_err(g->ctx, PG_EXIT_SYSTEM, "apply: out of memory");
+			return PG_EXIT_SYSTEM;
+		}
+		memcpy(scan, o->old, g->nfuncs * sizeof(*scan));
+		memcpy(scan + g->nfuncs, o->old + g->nfuncs + g->pol.control.n,
+		       g->nscan_only * sizeof(*scan));
+	}
+	o->old_r = probe_resid__open(o->t, scan ? scan : o->old, (int)(g->nfuncs + g->nscan_only),
+				     err, sizeof(err));
+	free(scan);
 	if (!o->old_r) {
 		pg_err(g->ctx, PG_EXIT_USAGE, "apply: %s", err);
 		return PG_EXIT_USAGE;
@@ -346,7 +375,8 @@ void gate_observe_close(struct gr *g)
 	for (unsigned int i = 0; i < PG_MAX_FUNCS; i++) {
 		free(g->fspec[i]);
 		free(g->new_fspec[i]);
-		g->fspec[i] = g->new_fspec[i] = NULL;
+		free(g->scan_only[i]);
+		g->fspec[i] = g->new_fspec[i] = g->scan_only[i] = NULL;
 	}
 	free(g->new_code);
 	g->new_code = NULL;

@@ -50,7 +50,7 @@ struct gr {
 	bool no_window;			/* apply found no instant free of the functions */
 	bool record_failed;		/* an audit or phase write failed: stop, exit 5 */
 	bool observe_failed;		/* the probes' maps failed the observation: stop, exit 5 */
-	char note[160];			/* be->where: why functions go unobserved, for the records */
+	char note[160];			/* be->where: why functions go untimed, for the records */
 	/*
 	 * Where the functions are, for the observation (gate_observe.h), set
 	 * by be->where as heap strings that gate_observe_close() frees.
@@ -62,6 +62,14 @@ struct gr {
 	char *fspec[PG_MAX_FUNCS];
 	char *new_fspec[PG_MAX_FUNCS];
 	char *new_code;
+	/*
+	 * Replaced functions the probes cannot time safely (a kernel
+	 * function without fentry: gate_klp.c), as fspec: out of fname and
+	 * the verdict, but their stacks are still scanned (the window's
+	 * blockers, the transition's stragglers).
+	 */
+	unsigned int nscan_only;
+	char *scan_only[PG_MAX_FUNCS];
 	/*
 	 * Sibling control (--control-pid): the replaced functions probed in
 	 * an unpatched process of the same binary; controls after the

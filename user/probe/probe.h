@@ -81,6 +81,7 @@ struct probe;
 enum probe_mode {
 	PROBE_AUTO = 0,		/* the kernel: fentry/fexit, else kprobes */
 	PROBE_KPROBE_ONLY,	/* the kernel: kprobe/kretprobe only */
+	PROBE_FENTRY_ONLY,	/* the kernel: fentry/fexit or nothing (a klp gate) */
 };
 
 struct probe_opts {
@@ -98,6 +99,18 @@ struct probe_opts {
  * probed; anything else: the system).
  */
 struct probe *probe__open(const struct probe_opts *o, char *err, size_t errlen);
+
+/*
+ * Can the kernel function @object:@name (object NULL or "vmlinux" for the
+ * core kernel; @sympos as livepatch counts it) take fentry/fexit?  0, or
+ * -EOPNOTSUPP with the reason in @why: a module function, a name that is
+ * not unique (sympos), no BTF for it (a syscall wrapper), or a function a
+ * livepatch already redirects.  A kernel livepatch gate probes only such
+ * functions: kprobes fall back where fentry cannot go, and a kretprobe on
+ * a task's stack is not safe across a livepatch transition.
+ */
+int probe__kernel_fentry_check(const char *object, const char *name, unsigned long sympos,
+			       char *why, size_t whylen);
 void probe__free(struct probe *p);
 
 /*

@@ -214,14 +214,15 @@ cleanup:
  * The livepatch that currently patches @f, into @patch; false when none.
  * (sysfs: /sys/kernel/livepatch/PATCH/OBJECT/FUNC,SYMPOS)
  */
-static bool livepatched(const struct probe_func *f, char *patch, size_t len)
+/* Is @module's (NULL: vmlinux) @name redirected by a livepatch?  Its name in @patch. */
+static bool livepatched(const char *module, const char *name, char *patch, size_t len)
 {
 	char pat[512];
 	glob_t g;
 	bool hit;
 
 	snprintf(pat, sizeof(pat), "/sys/kernel/livepatch/*/%s/%s,*",
-		 is_vmlinux(f) ? "vmlinux" : f->module, f->sym.name);
+		 module && module[0] ? module : "vmlinux", name);
 	if (glob(pat, 0, NULL, &g))
 		return false;
 	hit = g.gl_pathc > 0;
@@ -232,6 +233,41 @@ static bool livepatched(const struct probe_func *f, char *patch, size_t len)
 	}
 	globfree(&g);
 	return hit;
+}
+
+int probe__kernel_fentry_check(const char *object, const char *name, unsigned long sympos,
+			       char *why, size_t whylen)
+{
+	char patch[256];
+	struct btf *btf;
+	int id;
+
+	if (object && object[0] && strcmp(object, "vmlinux")) {
+		snprintf(why, whylen, "a module function (%s)", object);
+		return -EOPNOTSUPP;
+	}
+	if (sympos) {
+		/* BTF names one of the functions of that name, maybe another one */
+		snprintf(why, whylen, "its name is not unique (sympos %lu)", sympos);
+		return -EOPNOTSUPP;
+	}
+	if (livepatched(object, name, patch, sizeof(patch))) {
+		snprintf(why, whylen, "livepatched by %s: a trampoline on a patched function is "
+			 "not safe", patch);
+		return -EOPNOTSUPP;
+	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		snprintf(why, whylen, "cannot read the kernel's BTF: %s", strerror(errno));
+		return -EOPNOTSUPP;
+	}
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	btf__free(btf);
+	if (id < 0) {
+		snprintf(why, whylen, "no BTF for it");
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
 static void kernel_close(struct probe *p)
@@ -265,7 +301,7 @@ static int kernel_open(struct probe *p, const struct probe_opts *o, char *err, s
 	 * safely.  Attaching before the patch goes in is fine.
 	 */
 	for (int i = 0; i < o->nfuncs && !why[0]; i++)
-		if (livepatched(&o->funcs[i], patch, sizeof(patch)))
+		if (livepatched(o->funcs[i].module, o->funcs[i].sym.name, patch, sizeof(patch)))
 			snprintf(why, sizeof(why), "%s is livepatched by %s; a trampoline on a "
 				 "patched function is not safe", o->funcs[i].sym.name, patch);
 	if (!why[0]) {
@@ -273,6 +309,12 @@ static int kernel_open(struct probe *p, const struct probe_opts *o, char *err, s
 		if (!e)
 			return 0;
 		snprintf(why, sizeof(why), "%s", err);
+	}
+	if (o->mode == PROBE_FENTRY_ONLY) {
+		/* no kprobe fallback: say why fentry could not be used */
+		snprintf(err, errlen, "fentry only, and %s", why);
+		kernel_close(p);
+		return -EOPNOTSUPP;
 	}
 	e = kernel_try(p, o, true, err, errlen);
 	if (e) {

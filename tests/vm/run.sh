@@ -112,6 +112,9 @@ cp "$ROOT"/tests/vm/guest/init "$rd/init"
 cp "$ROOT"/tests/vm/guest/lib.sh "$rd/pg/lib.sh"
 cp "$ROOT"/tests/vm/guest/pgjson "$rd/pg/pgjson"
 cp "$ROOT"/.output/static/patchgate "$rd/bin/patchgate"
+# a getpid loader for the syscall scenarios (static: the guest has no libc)
+cc -static -O2 -Wall -o "$rd/bin/pgvm-getpid" "$ROOT"/tests/vm/guest/getpid_loop.c ||
+	die "cannot build the guest's getpid loader"
 cp "$moddir"/*.ko "$rd/pg/modules/"
 for s in "${scen[@]}"; do
 	cp "$ROOT/tests/vm/scenarios/$s.sh" "$rd/pg/scenarios/"

@@ -202,12 +202,12 @@ static double ratio(double post, double base)
 
 double stats_tail_width(const struct pg_hist *h)
 {
-	double lo = hist_quantile(h, 0.985), hi = hist_quantile(h, 0.995);
+	double lo = hist_quantile(h, 0.975), hi = hist_quantile(h, 0.995);
 
 	if (!hist_count(h) || !(lo > 0.0) || !(hi > 0.0))
 		return 0.0;
 	/* one bucket's width at least: a narrow law does not get an exact p99 */
-	return fmax(log(hi / lo), 1.0 / PG_HIST_SUB) / 0.01;
+	return fmax(log(hi / lo), 1.0 / PG_HIST_SUB) / 0.02;
 }
 
 uint64_t stats_tail_calls(const struct pg_hist *base, uint64_t ref_calls, uint64_t floor,

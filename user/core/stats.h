@@ -153,14 +153,16 @@ void stats_control_add(struct stats_control *c, const struct pg_hist *base,
 double stats_log_median_se(const struct pg_hist *h);
 
 /*
- * Width of @h's tail at p99: the slope of its log quantile there,
- * (log q99.5 - log q98.5) / 0.01.  The standard error of a log p99 from n
- * calls is this times sqrt(0.0099 / n) (the order-statistic law), so the
- * calls a given precision needs grow with its square.  A lognormal's is
- * 40.6 sigma (STATS_TAIL_WIDTH_REF: sigma 0.5).  0 when @h is empty.
+ * Width of @h's tail around p99: the slope of its log quantile,
+ * (log q99.5 - log q97.5) / 0.02 (a band of 2% of the calls, so that a
+ * few thousand calls read it to about 15%).  The standard error of a log
+ * p99 from n calls is about this times sqrt(0.0099 / n) (the order-statistic
+ * law), so the calls a given precision needs grow with its square.  A
+ * lognormal's is 30.8 sigma (STATS_TAIL_WIDTH_REF: sigma 0.5).  0 when @h
+ * is empty.
  */
 double stats_tail_width(const struct pg_hist *h);
-#define STATS_TAIL_WIDTH_REF	20.29
+#define STATS_TAIL_WIDTH_REF	15.40
 
 /*
  * Calls per side the tail of @base needs for @ref_calls' precision at a

@@ -868,6 +868,21 @@ static void test_inconclusive_revert(void **state)
 	fx_free(f);
 }
 
+/* From START, @step calls of lognormal(20 us, @sigma) a tick until the baseline is done; returns the calls. */
+static unsigned int baseline_until_ready(struct fx *f, unsigned int step, double sigma)
+{
+	unsigned int n = 0;
+
+	to_baseline(f);
+	while (gate_state(f->g) == GATE_BASELINE && n < 20000) {
+		fx_calls(f, 0, step, 20000.0, sigma, 1.0, 0.001);
+		n += step;
+		f->now += SEC / 10;
+		assert_int_equal(fx_samples(f), 0);
+	}
+	return n;
+}
+
 /*
  * tail_calls: a heavy tail (sigma 1.0, four times a sigma 0.5's width
  * squared) keeps the baseline going past min_samples until it has about
@@ -878,20 +893,14 @@ static void test_tail_calls_scale_with_the_tail(void **state)
 {
 	struct pg_policy pol;
 	struct fx *f;
-	unsigned int n = 0, extended = 0;
+	unsigned int n, extended = 0;
 
 	(void)state;
 	fx_policy(&pol);
 	pol.tail_calls = 2000;
 	pol.max_bake_ns = 600 * SEC;
 	f = fx_new_opts(1, GATE_BACKEND_ULP, &pol, false);
-	to_baseline(f);
-	while (gate_state(f->g) == GATE_BASELINE && n < 20000) {
-		fx_calls(f, 0, 500, 20000.0, 1.0, 1.0, 0.001);
-		n += 500;
-		f->now += SEC / 10;
-		assert_int_equal(fx_samples(f), 0);
-	}
+	n = baseline_until_ready(f, 500, 1.0);
 	/* 4 x 2000 = 8000 give or take the width's noise; min_samples alone: 1000 */
 	assert_int_equal(gate_state(f->g), GATE_WAIT_WINDOW);
 	print_message("sigma 1.0 baseline: %u calls\n", n);
@@ -919,14 +928,7 @@ static void test_tail_calls_scale_with_the_tail(void **state)
 
 	/* sigma 0.5: its width is the reference, so about tail_calls */
 	f = fx_new_opts(1, GATE_BACKEND_ULP, &pol, false);
-	to_baseline(f);
-	n = 0;
-	while (gate_state(f->g) == GATE_BASELINE && n < 20000) {
-		fx_calls(f, 0, 250, 20000.0, 0.5, 1.0, 0.001);
-		n += 250;
-		f->now += SEC / 10;
-		assert_int_equal(fx_samples(f), 0);
-	}
+	n = baseline_until_ready(f, 250, 0.5);
 	assert_int_equal(gate_state(f->g), GATE_WAIT_WINDOW);
 	assert_true(n >= 1250 && n <= 3500);
 	fx_free(f);

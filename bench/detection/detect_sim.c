@@ -64,8 +64,8 @@ struct sim_opts {
 	double drift_f;			/* load factor after the step / at the ramp's top */
 	double drift_s;			/* ramp: seconds from APPLY to drift_f */
 	char drift_name[48];		/* "step/2", "ramp/2/30" for the CSV, "" when off */
-	bool control;			/* a concurrent control function (policy control) */
-	double ctl_median_ns;		/* its lognormal median; same sigma and rate */
+	unsigned int control;		/* concurrent control functions (policy control); 0: none */
+	double ctl_median_ns;		/* their lognormal median; same sigma and rate */
 	const char *label;		/* names this cell in --curve rows */
 	const char *curve;		/* power-curve rows go here */
 	const char *csv;
@@ -288,8 +288,9 @@ struct sim_result {
 	double secs;			/* from APPLY to that decision */
 };
 
-/* fn[0]: the patched function; fn[1]: the control, when there is one */
-#define SIM_NFN		2
+/* fn[0]: the patched function; fn[1 ..]: the controls, when there are */
+#define SIM_MAX_CTL	4
+#define SIM_NFN		(1 + SIM_MAX_CTL)
 
 struct sim_run {
 	struct gate *g;
@@ -387,12 +388,12 @@ static double drift_at(const struct sim_opts *o, const struct sim_run *R)
 static int sim_one(const struct sim_opts *o, double shift, unsigned int rate, uint64_t seed,
 		   struct sim_result *res)
 {
-	static const char *const names[] = { "fn" }, *const ctls[] = { "ctl" };
+	static const char *const names[] = { "fn" };
+	static const char *const ctls[SIM_MAX_CTL] = { "ctl", "ctl2", "ctl3", "ctl4" };
 	struct gate_opts go = { .policy = &o->pol, .backend = GATE_BACKEND_ULP, .nfuncs = 1,
-				.funcs = names, .ncontrols = o->control ? 1 : 0,
-				.controls = ctls };
+				.funcs = names, .ncontrols = o->control, .controls = ctls };
 	double per_tick = (double)rate * (double)o->tick_ns / 1e9, carry = 0.0;
-	double median[SIM_NFN] = { o->median_ns, o->ctl_median_ns };
+	double median[SIM_NFN];
 	struct sim_rng r = { .s = seed };
 	struct sim_run *R = NULL;
 	struct gate_obs obs = { .type = GATE_OBS_START };
@@ -403,7 +404,10 @@ static int sim_one(const struct sim_opts *o, double shift, unsigned int rate, ui
 	R = calloc(1, sizeof(*R));
 	if (!R)
 		return -ENOMEM;
-	R->nfn = o->control ? 2 : 1;
+	R->nfn = 1 + o->control;
+	median[0] = o->median_ns;
+	for (unsigned int j = 1; j < SIM_NFN; j++)
+		median[j] = o->ctl_median_ns;
 	for (unsigned int j = 0; j < R->nfn; j++) {
 		law_init(&R->pre[j], o, median[j], 1.0);
 		R->s[j].hist = &R->h[j];
@@ -644,7 +648,8 @@ static void usage(FILE *f)
 		"  --drift ramp,F,S  the load rises from APPLY: x1 to xF over S seconds, then held\n"
 		"  --control         a control function (policy control) under the same drift\n"
 		"                    and bursts, never patched (default: none, before/after)\n"
-		"  --ctl-median NS   the control's lognormal median (default 1.5 x --median)\n"
+		"  --controls N      N such control functions (1-4), independent draws\n"
+		"  --ctl-median NS   the controls' lognormal median (default 1.5 x --median)\n"
 		"  --curve FILE      append power-curve rows (label, sigma, shift, rate, calls,\n"
 		"                    share caught within them), tab-separated\n"
 		"  --label NAME      the cell's name in --curve rows\n"
@@ -673,6 +678,7 @@ int main(int argc, char **argv)
 		{ "csv", required_argument, NULL, 'c' },
 		{ "drift", required_argument, NULL, 'd' },
 		{ "control", no_argument, NULL, 'C' },
+		{ "controls", required_argument, NULL, 'Q' },
 		{ "ctl-median", required_argument, NULL, 'K' },
 		{ "curve", required_argument, NULL, 'u' },
 		{ "label", required_argument, NULL, 'l' },
@@ -780,7 +786,11 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'C':
-			o.control = true;
+			o.control = o.control ? o.control : 1;
+			break;
+		case 'Q':
+			o.control = (unsigned int)atoi(optarg);
+			err = o.control >= 1 && o.control <= SIM_MAX_CTL ? 0 : -EINVAL;
 			break;
 		case 'K':
 			o.ctl_median_ns = atof(optarg);
@@ -844,8 +854,11 @@ int main(int argc, char **argv)
 	if (o.drift != SIM_DRIFT_NONE)
 		printf("drift: %s from APPLY, x%g%s\n", o.drift == SIM_DRIFT_STEP ? "step" : "ramp",
 		       o.drift_f, o.drift == SIM_DRIFT_RAMP ? " at the top" : "");
-	printf("control: %s\n", o.control ? "one function, same drift and bursts" :
-	       "none (before/after)");
+	if (o.control)
+		printf("control: %u function(s), same drift and bursts, independent calls\n",
+		       o.control);
+	else
+		printf("control: none (before/after)\n");
 	if (o.runs) {
 		printf("%-6s %6s %9s %5s %8s %9s %9s %9s %8s %8s %9s\n", "model", "p99", "rate",
 		       "runs", "caught", "<=2000", "calls50", "calls90", "secs50", "secs90",

@@ -80,7 +80,7 @@ for m in 4 6; do
 	echo "-- variant: tail-only verdicts wait for $m blocks (not the default)"
 	${CC:-cc} -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -DGATE_TAIL_MIN_BLOCKS=$m \
 		bench/detection/detect_sim.c user/core/gate.c user/core/stats.c user/core/hist.c \
-		user/core/policy.c -linih -lm -o "$BIN-m$m"
+		user/core/policy.c user/core/duration.c -linih -lm -o "$BIN-m$m"
 	for b in $BURSTS; do
 		"$BIN-m$m" --rates 1000 --runs 0 --null-runs "$RUNS_NULL" --burst "$b" | tail -1
 	done
@@ -141,6 +141,16 @@ if [ "${1:-all}" != plot ]; then
 		"$BIN" --sigma 1.0 --rates 1000 --shifts 1.25 --runs "$DRIFT_RUNS" --null-runs 0 \
 			--control --set min_post_calls=0 --set "min_samples=$n" --curve "$CURVE" \
 			--label "min_samples=$n/control" >/dev/null
+	done
+	# tail_calls and more controls (docs/benchmarks.md, "Power with tail_calls
+	# and more controls"): power curves, and the harmless runs under the step
+	for c in "0.5 1 0" "0.5 1 8000" "0.5 4 8000" "1.0 1 8000"; do
+		read -r s k t <<<"$c"
+		"$BIN" --sigma "$s" --rates 1000 --shifts 1.25 --runs "$DRIFT_RUNS" --null-runs 0 \
+			--controls "$k" --set min_post_calls=0 --set "tail_calls=$t" --curve "$CURVE" \
+			--label "controls=$k,tail_calls=$t/control" >/dev/null
+		[ "$s" = 0.5 ] && "$BIN" --sigma 0.5 --rates 1000 --runs 0 --null-runs "$DRIFT_RUNS" \
+			--controls "$k" --set min_post_calls=0 --set "tail_calls=$t" --drift step,2 | tail -1
 	done
 	# sigma 0.5 with a control: a longer dwell makes a larger baseline
 	for d in 5 10 20; do

@@ -868,6 +868,72 @@ static void test_inconclusive_revert(void **state)
 	fx_free(f);
 }
 
+/* From START, @step calls of lognormal(20 us, @sigma) a tick until the baseline is done; returns the calls. */
+static unsigned int baseline_until_ready(struct fx *f, unsigned int step, double sigma)
+{
+	unsigned int n = 0;
+
+	to_baseline(f);
+	while (gate_state(f->g) == GATE_BASELINE && n < 20000) {
+		fx_calls(f, 0, step, 20000.0, sigma, 1.0, 0.001);
+		n += step;
+		f->now += SEC / 10;
+		assert_int_equal(fx_samples(f), 0);
+	}
+	return n;
+}
+
+/*
+ * tail_calls: a heavy tail (sigma 1.0, four times a sigma 0.5's width
+ * squared) keeps the baseline going past min_samples until it has about
+ * 4 x tail_calls calls, and the bake past bake until it has as many post
+ * calls; a sigma 0.5 tail needs about tail_calls.
+ */
+static void test_tail_calls_scale_with_the_tail(void **state)
+{
+	struct pg_policy pol;
+	struct fx *f;
+	unsigned int n, extended = 0;
+
+	(void)state;
+	fx_policy(&pol);
+	pol.tail_calls = 2000;
+	pol.max_bake_ns = 600 * SEC;
+	f = fx_new_opts(1, GATE_BACKEND_ULP, &pol, false);
+	n = baseline_until_ready(f, 500, 1.0);
+	/* 4 x 2000 = 8000 give or take the width's noise; min_samples alone: 1000 */
+	assert_int_equal(gate_state(f->g), GATE_WAIT_WINDOW);
+	print_message("sigma 1.0 baseline: %u calls\n", n);
+	assert_true(n >= 5000 && n <= 12000);
+	assert_non_null(strstr(f->out.audit->detail, "tail_calls"));
+	assert_int_equal(fx_window(f, true, 0, NULL), 0);
+	f->now += f->pol.dwell_ns;
+	assert_int_equal(fx_window(f, true, 0, NULL), 0);
+	assert_int_equal(fx_applied(f, 0, false), 0);
+	fx_bump(f);
+	/* 100 calls/s of the same law: 6000 at the end of the 60 s bake, short of its need */
+	while (gate_state(f->g) == GATE_BAKE && f->s[0].calls < 30000) {
+		fx_calls(f, 0, 100, 20000.0, 1.0, 1.0, 0.001);
+		f->now += SEC;
+		assert_int_equal(fx_samples(f), 0);
+		if (f->out.audit && f->out.audit->reason == GATE_R_BAKE_EXTENDED) {
+			assert_non_null(strstr(f->out.audit->detail, "tail_calls"));
+			extended++;
+		}
+	}
+	assert_int_equal(extended, 1);
+	assert_int_equal(gate_state(f->g), GATE_COMMITTED);
+	assert_true(f->out.audit->fn[0].v.n_post >= 6500);
+	fx_free(f);
+
+	/* sigma 0.5: its width is the reference, so about tail_calls */
+	f = fx_new_opts(1, GATE_BACKEND_ULP, &pol, false);
+	n = baseline_until_ready(f, 250, 0.5);
+	assert_int_equal(gate_state(f->g), GATE_WAIT_WINDOW);
+	assert_true(n >= 1250 && n <= 3500);
+	fx_free(f);
+}
+
 /*
  * min_post_calls: at the end of bake with fewer post calls than it asks
  * for, the bake goes on (one BAKE_EXTENDED record) and commits once they
@@ -1951,6 +2017,7 @@ int main(void)
 		cmocka_unit_test(test_inconclusive_extend_then_commit),
 		cmocka_unit_test(test_inconclusive_hold_commits_unjudged),
 		cmocka_unit_test(test_inconclusive_revert),
+		cmocka_unit_test(test_tail_calls_scale_with_the_tail),
 		cmocka_unit_test(test_bake_waits_for_min_post_calls),
 		cmocka_unit_test(test_baseline_waits_for_controls),
 		cmocka_unit_test(test_max_bake_bounds_the_wait),

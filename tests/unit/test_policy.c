@@ -62,6 +62,7 @@ static void test_every_key(void **state)
 		"bake = 1h\n"
 		"min_post_calls = 8000\n"
 		"max_bake = 2h\n"
+		"tail_calls = 8000\n"
 		"hang_timeout = 7.5s\n"
 		"p50_ratio_max = 1.07\n"
 		"p99_ratio_max = 1.3\n"
@@ -76,6 +77,7 @@ static void test_every_key(void **state)
 	assert_int_equal(p.bake_ns, 3600 * S);
 	assert_int_equal(p.min_post_calls, 8000);
 	assert_int_equal(p.max_bake_ns, 7200 * S);
+	assert_int_equal(p.tail_calls, 8000);
 	assert_int_equal(p.hang_timeout_ns, 7500000000ULL);
 	assert_true(p.p50_ratio_max == 1.07);
 	assert_true(p.p99_ratio_max == 1.3);
@@ -85,7 +87,7 @@ static void test_every_key(void **state)
 	assert_int_equal(p.control.n, 2);
 	assert_string_equal(p.control.name[0], "parse_request");
 	assert_string_equal(p.control.name[1], "libc.so.6:malloc");
-	assert_int_equal(policy_nkeys(), 16);
+	assert_int_equal(policy_nkeys(), 17);
 }
 
 /* control: a list of names; bad ones refused and nothing changes; empty clears it. */

@@ -699,6 +699,30 @@ static int short_fn(const struct gate *g, bool post)
 	return -1;
 }
 
+/*
+ * Calls per side function @i needs (policy tail_calls): the reference count
+ * scaled by its baseline's tail width squared, at least min_samples.  The
+ * baseline is frozen at APPLY, so from then on this does not move.
+ * min_samples when tail_calls is 0 or the baseline has fewer than
+ * min_samples calls (no width to read yet).
+ */
+static uint64_t fn_need(const struct gate *g, unsigned int i)
+{
+	if (!g->pol.tail_calls || hist_count(&g->fn[i].base) < g->pol.min_samples)
+		return g->pol.min_samples;
+	return stats_tail_calls(&g->fn[i].base, g->pol.tail_calls, g->pol.min_samples,
+				POLICY_MIN_SAMPLES_MAX);
+}
+
+/* The first function whose baseline has fewer calls than fn_need, or -1. */
+static int short_need(const struct gate *g)
+{
+	for (unsigned int i = 0; i < g->nfuncs; i++)
+		if (hist_count(&g->fn[i].base) < fn_need(g, i))
+			return (int)i;
+	return -1;
+}
+
 /* The first control with fewer than min_samples baseline calls, or -1. */
 static int short_ctl(const struct gate *g)
 {
@@ -716,7 +740,7 @@ static int short_ctl(const struct gate *g)
  */
 static bool baseline_ready(const struct gate *g)
 {
-	return short_fn(g, false) < 0 && short_ctl(g) < 0;
+	return short_fn(g, false) < 0 && short_ctl(g) < 0 && short_need(g) < 0;
 }
 
 /*
@@ -847,12 +871,21 @@ static int final_look(struct gate *g)
 	return first;
 }
 
-/* The first function with fewer than @want post calls, or -1. */
-static int few_post(const struct gate *g, uint64_t want)
+/*
+ * The first function with fewer post calls than it needs, or -1: @want
+ * (min_post_calls; 0: none), or its fn_need when tail_calls asks for more.
+ * Stores that function's need in @need.
+ */
+static int few_post(const struct gate *g, uint64_t want, uint64_t *need)
 {
-	for (unsigned int i = 0; i < g->nfuncs; i++)
-		if (hist_count(&g->fn[i].post) < want)
+	for (unsigned int i = 0; i < g->nfuncs; i++) {
+		uint64_t n = g->pol.tail_calls && fn_need(g, i) > want ? fn_need(g, i) : want;
+
+		if (n && hist_count(&g->fn[i].post) < n) {
+			*need = n;
 			return (int)i;
+		}
+	}
 	return -1;
 }
 
@@ -864,8 +897,8 @@ static void bake_end(struct gate *g, struct gate_out *out, uint64_t now)
 {
 	char buf[256], shortof[128] = "";
 	int sb = short_fn(g, false), sp = short_fn(g, true), bad;
-	uint64_t want = policy_post_calls(&g->pol);
-	int few = want ? few_post(g, want) : -1;
+	uint64_t want = policy_post_calls(&g->pol), need = 0;
+	int few = few_post(g, want, &need);
 	bool extend_helps = false;
 
 	/*
@@ -878,17 +911,19 @@ static void bake_end(struct gate *g, struct gate_out *out, uint64_t now)
 			g->waiting_calls = true;
 			g->extended = true;
 			decide(g, out, now, GATE_BAKE, GATE_R_BAKE_EXTENDED, -1, false,
-			       "%s has %" PRIu64 " post calls, min_post_calls asks for %" PRIu64
+			       "%s has %" PRIu64 " post calls, %s asks for %" PRIu64
 			       ": baking on until it has them, up to max_bake (%.3gs)",
-			       g->fn[few].name, hist_count(&g->fn[few].post), want,
+			       g->fn[few].name, hist_count(&g->fn[few].post),
+			       need > want ? "tail_calls (its tail's width)" : "min_post_calls", need,
 			       (double)policy_max_bake_ns(&g->pol) / 1e9);
 		}
 		return;
 	}
 	if (few >= 0)
 		snprintf(shortof, sizeof(shortof), "; max_bake reached with %s at %" PRIu64
-			 " of the %" PRIu64 " post calls min_post_calls asks for", g->fn[few].name,
-			 hist_count(&g->fn[few].post), want);
+			 " of the %" PRIu64 " post calls %s asks for", g->fn[few].name,
+			 hist_count(&g->fn[few].post), need,
+			 need > want ? "tail_calls" : "min_post_calls");
 
 	for (unsigned int i = 0; i < g->nfuncs; i++)
 		if (hist_count(&g->fn[i].post) < g->pol.min_samples &&
@@ -967,6 +1002,16 @@ static void time_rules(struct gate *g, struct gate_out *out, uint64_t now)
 		if (now - g->t_state < g->pol.max_wait_ns)
 			return;
 		i = short_fn(g, false);
+		if (i < 0 && short_ctl(g) < 0) {
+			/* only tail_calls is short: the verdicts have min_samples */
+			i = short_need(g);
+			decide(g, out, now, GATE_WAIT_WINDOW, GATE_R_BASELINE_DONE, -1, false,
+			       "max_wait reached with %s at %" PRIu64 " of the %" PRIu64 " baseline "
+			       "calls tail_calls asks for its tail: going on with what there is",
+			       i >= 0 ? g->fn[i].name : "?", i >= 0 ? hist_count(&g->fn[i].base) : 0,
+			       i >= 0 ? fn_need(g, (unsigned int)i) : 0);
+			return;
+		}
 		if (i < 0) {
 			/* only controls are short: those stay out of the verdicts that need them */
 			i = short_ctl(g);
@@ -1041,8 +1086,9 @@ static void on_samples(struct gate *g, const struct gate_obs *o, uint64_t now,
 				       "no function to take a baseline of");
 			else
 				decide(g, out, now, GATE_WAIT_WINDOW, GATE_R_BASELINE_DONE, -1, false,
-				       "baseline has >= %" PRIu64 " calls of each of %u function(s)",
-				       g->pol.min_samples, g->nfuncs);
+				       "baseline has >= %" PRIu64 " calls of each of %u function(s)%s",
+				       g->pol.min_samples, g->nfuncs, g->pol.tail_calls ?
+				       ", and as many as tail_calls asks for each one's tail" : "");
 			return;
 		}
 		break;

@@ -43,6 +43,7 @@ static const struct key_desc keys[] = {
 	{ "bake", K_DURATION, OFF(bake_ns), false },
 	{ "min_post_calls", K_COUNT, OFF(min_post_calls), true },
 	{ "max_bake", K_DURATION, OFF(max_bake_ns), true },
+	{ "tail_calls", K_COUNT, OFF(tail_calls), true },
 	{ "hang_timeout", K_DURATION, OFF(hang_timeout_ns), false },
 	{ "p50_ratio_max", K_RATIO, OFF(p50_ratio_max), false },
 	{ "p99_ratio_max", K_RATIO, OFF(p99_ratio_max), false },

@@ -45,6 +45,8 @@ struct pg_policy {
 	uint64_t bake_ns;		/* post-patch observation time (at least) */
 	uint64_t min_post_calls;	/* post calls the bake waits for; 0: none */
 	uint64_t max_bake_ns;		/* bound on the bake's wait for them; 0: 2 x bake */
+	uint64_t tail_calls;		/* calls per side a sigma-0.5-wide tail needs, scaled by
+					   the baseline's tail width squared; 0: off */
 	uint64_t hang_timeout_ns;	/* in-flight above baseline with no progress */
 	double p50_ratio_max;		/* post/base p50 allowed */
 	double p99_ratio_max;		/* post/base p99 allowed */

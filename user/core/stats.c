@@ -200,6 +200,27 @@ static double ratio(double post, double base)
 	return base > 0.0 ? post / base : 0.0;
 }
 
+double stats_tail_width(const struct pg_hist *h)
+{
+	double lo = hist_quantile(h, 0.975), hi = hist_quantile(h, 0.995);
+
+	if (!hist_count(h) || !(lo > 0.0) || !(hi > 0.0))
+		return 0.0;
+	/* one bucket's width at least: a narrow law does not get an exact p99 */
+	return fmax(log(hi / lo), 1.0 / PG_HIST_SUB) / 0.02;
+}
+
+uint64_t stats_tail_calls(const struct pg_hist *base, uint64_t ref_calls, uint64_t floor,
+			  uint64_t cap)
+{
+	double w = stats_tail_width(base) / STATS_TAIL_WIDTH_REF;
+	double n = (double)ref_calls * w * w;
+
+	if (!(n > (double)floor))
+		return floor;
+	return n >= (double)cap ? cap : (uint64_t)ceil(n);
+}
+
 /* Half-width of the quantile span stats_log_median_se reads: p45 to p55. */
 #define STATS_MED_SPAN	0.05
 

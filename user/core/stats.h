@@ -152,6 +152,26 @@ void stats_control_add(struct stats_control *c, const struct pg_hist *base,
  */
 double stats_log_median_se(const struct pg_hist *h);
 
+/*
+ * Width of @h's tail around p99: the slope of its log quantile,
+ * (log q99.5 - log q97.5) / 0.02 (a band of 2% of the calls, so that a
+ * few thousand calls read it to about 15%).  The standard error of a log
+ * p99 from n calls is about this times sqrt(0.0099 / n) (the order-statistic
+ * law), so the calls a given precision needs grow with its square.  A
+ * lognormal's is 30.8 sigma (STATS_TAIL_WIDTH_REF: sigma 0.5).  0 when @h
+ * is empty.
+ */
+double stats_tail_width(const struct pg_hist *h);
+#define STATS_TAIL_WIDTH_REF	15.40
+
+/*
+ * Calls per side the tail of @base needs for @ref_calls' precision at a
+ * lognormal sigma 0.5's width: @ref_calls x (width / STATS_TAIL_WIDTH_REF)^2,
+ * at least @floor, at most @cap.  policy key tail_calls (docs/policy.md).
+ */
+uint64_t stats_tail_calls(const struct pg_hist *base, uint64_t ref_calls, uint64_t floor,
+			  uint64_t cap);
+
 /* Upper tail of the standard normal, P(Z > z). */
 double stats_norm_sf(double z);
 

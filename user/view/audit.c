@@ -43,6 +43,7 @@ static json_object *policy_json(const struct pg_policy *p)
 	add_num(o, "bake_s", (double)p->bake_ns / 1e9);
 	add_u64(o, "min_post_calls", p->min_post_calls);
 	add_num(o, "max_bake_s", (double)policy_max_bake_ns(p) / 1e9);
+	add_u64(o, "tail_calls", p->tail_calls);
 	add_num(o, "hang_timeout_s", (double)p->hang_timeout_ns / 1e9);
 	add_num(o, "p50_ratio_max", p->p50_ratio_max);
 	add_num(o, "p99_ratio_max", p->p99_ratio_max);

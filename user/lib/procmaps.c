@@ -199,6 +199,17 @@ int procmaps__view_pid(int pid)
 
 #define SAME_BINARY_EXES 256	/* distinct executables whose build-id is remembered */
 
+struct exe_seen {
+	dev_t dev;
+	ino_t ino;
+	bool same;
+};
+
+struct exe_seen_cache {
+	int n;
+	struct exe_seen e[SAME_BINARY_EXES];
+};
+
 static int pid_cmp(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
@@ -206,11 +217,7 @@ static int pid_cmp(const void *a, const void *b)
 
 int pg_procs_same_binary(int pid, int *out, int max)
 {
-	struct exe_seen {
-		dev_t dev;
-		ino_t ino;
-		bool same;
-	} *seen;
+	struct exe_seen *seen;
 	char path[64], want[128], got[128];
 	struct stat tst, st;
 	struct dirent *de;
@@ -263,6 +270,84 @@ int pg_procs_same_binary(int pid, int *out, int max)
 	}
 	closedir(d);
 	free(seen);
+	qsort(out, (size_t)(n < max ? n : max), sizeof(*out), pid_cmp);
+	return n;
+}
+
+/* The build-id of the file @path names (dev/ino @st), read once per file through @seen. */
+static bool file_has_build_id(struct exe_seen_cache *c, const char *path, const struct stat *st,
+			      const char *want)
+{
+	char got[128];
+	bool same;
+
+	for (int k = 0; k < c->n; k++)
+		if (c->e[k].dev == st->st_dev && c->e[k].ino == st->st_ino)
+			return c->e[k].same;
+	same = sym_elf_build_id(path, got, sizeof(got)) >= 0 && !strcmp(want, got);
+	if (c->n < SAME_BINARY_EXES)
+		c->e[c->n++] = (struct exe_seen){ st->st_dev, st->st_ino, same };
+	return same;
+}
+
+/* Does process @pid map a file with build-id @want (its executable or a library)? */
+static bool proc_maps_build_id(struct exe_seen_cache *c, int pid, const char *want)
+{
+	struct procmaps *pm = NULL;
+	char path[96];
+	struct stat st;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (stat(path, &st))
+		return false;	/* a kernel thread, gone, or not ours to see */
+	if (file_has_build_id(c, path, &st, want))
+		return true;
+	if (procmaps__read(pid, &pm))
+		return false;
+	for (int i = 0; i < pm->n && !found; i++) {
+		const struct procmap *m = &pm->m[i];
+
+		if (m->path[0] != '/' || m->off)
+			continue;	/* anonymous, [heap] and the like; an object's first mapping is enough */
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+		if (!stat(path, &st))
+			found = file_has_build_id(c, path, &st, want);
+	}
+	procmaps__free(pm);
+	return found;
+}
+
+int pg_procs_mapping_build_id(const char *build_id, int skip, int *out, int max)
+{
+	struct exe_seen_cache *c = calloc(1, sizeof(*c));
+	struct dirent *de;
+	int n = 0, e;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!c || !d) {
+		e = c ? -errno : -ENOMEM;
+		free(c);
+		if (d)
+			closedir(d);
+		return e;
+	}
+	while ((de = readdir(d))) {
+		char *end;
+		long p = strtol(de->d_name, &end, 10);
+
+		if (*end || p <= 0 || p == skip || p == getpid())
+			continue;
+		if (!proc_maps_build_id(c, (int)p, build_id) || pg_proc_state((int)p) == 'Z')
+			continue;
+		if (n < max)
+			out[n] = (int)p;
+		n++;
+	}
+	closedir(d);
+	free(c);
 	qsort(out, (size_t)(n < max ? n : max), sizeof(*out), pid_cmp);
 	return n;
 }

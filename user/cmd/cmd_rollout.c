@@ -164,10 +164,12 @@ int cmd_rollout(struct pg_ctx *cli, int argc, char **argv)
 			r = pg_cli_option(cli, "rollout", c, optarg, usage_rollout, &(struct pg_cli_target){});
 		}
 	}
-	if (r < 0)
-		r = rollout_args(cli, argc, argv, &o);
+	if (r >= 0)
+		goto out;	/* --help, or an error said */
+	r = rollout_args(cli, argc, argv, &o);
 	if (!r)
 		r = rollout_main(cli, &o);
+out:
 	free(o.pids);
 	return r;
 }

@@ -827,10 +827,15 @@ int rollout_main(struct pg_ctx *ctx, const struct pg_rollout_opts *o)
 		free(ro.r);
 		return code ? PG_EXIT_USAGE : PG_EXIT_OK;
 	}
-	code = gate_preflight(ctx, "rollout", GATE_NEED_PTRACE | GATE_NEED_MEM | GATE_NEED_UPROBE |
-			      GATE_NEED_STATEDIR, 0);
-	if (code)
+	/* a new rollout's input is checked before anything, the state directory included, is touched */
+	code = o->resume ? 0 : plan(&ro, o);
+	if (!code)
+		code = gate_preflight(ctx, "rollout", GATE_NEED_PTRACE | GATE_NEED_MEM | GATE_NEED_UPROBE |
+				      GATE_NEED_STATEDIR, 0);
+	if (code) {
+		ro.r->id[0] = '\0';
 		goto out;
+	}
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, NULL, &old_hup);
@@ -839,15 +844,12 @@ int rollout_main(struct pg_ctx *ctx, const struct pg_rollout_opts *o)
 	if (o->resume) {
 		code = resume(&ro);
 	} else {
-		code = plan(&ro, o);
-		if (!code) {
-			ro.r->owner_pid = getpid();
-			pg_proc_starttime(getpid(), &ro.r->owner_start);
-			code = journal(&ro) ? PG_EXIT_SYSTEM : -1;
-			if (code < 0)
-				pg_info(ctx, "rollout %s: %s to %u process%s in %u ring%s", ro.r->id, ro.r->patch,
-					ro.r->n, ro.r->n == 1 ? "" : "es", ro.r->nrings, ro.r->nrings == 1 ? "" : "s");
-		}
+		ro.r->owner_pid = getpid();
+		pg_proc_starttime(getpid(), &ro.r->owner_start);
+		code = journal(&ro) ? PG_EXIT_SYSTEM : -1;
+		if (code < 0)
+			pg_info(ctx, "rollout %s: %s to %u process%s in %u ring%s", ro.r->id, ro.r->patch,
+				ro.r->n, ro.r->n == 1 ? "" : "es", ro.r->nrings, ro.r->nrings == 1 ? "" : "s");
 	}
 	if (code < 0)
 		code = rollout_run(&ro);

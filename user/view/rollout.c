@@ -83,15 +83,27 @@ json_object *view_rollout_ring_json(const struct ro_run *r, unsigned int ring, c
 
 static void member_line(const struct ro_member *m)
 {
-	printf("    pid %-7d %-12s", m->pid, ro_mstate_name(m->state));
-	if (m->exit >= 0)
-		printf(" gate exit %d", m->exit);
-	if (m->control)
-		printf(", control pid %d", m->control);
-	if (m->tries > 1)
-		printf(", %u tries", m->tries);
+	const char *sep = "";
+
+	printf("    pid %-7d %s", m->pid, ro_mstate_name(m->state));
+	if (m->exit >= 0 || m->control || m->tries > 1 || m->late)
+		printf(" (");
+	if (m->exit >= 0) {
+		printf("gate exit %d", m->exit);
+		sep = ", ";
+	}
+	if (m->control) {
+		printf("%scontrol pid %d", sep, m->control);
+		sep = ", ";
+	}
+	if (m->tries > 1) {
+		printf("%s%u tries", sep, m->tries);
+		sep = ", ";
+	}
 	if (m->late)
-		printf(" (started during the rollout)");
+		printf("%sstarted during the rollout", sep);
+	if (m->exit >= 0 || m->control || m->tries > 1 || m->late)
+		printf(")");
 	printf("\n");
 }
 

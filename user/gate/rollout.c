@@ -767,6 +767,18 @@ static int member_recover(struct ro *ro, struct ro_member *m)
 	return 0;
 }
 
+/* --resume: is there a journal?  Checked before the state directory is touched. */
+static int resume_check(struct ro *ro)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", ro->ctx->state_dir, RO_JOURNAL);
+	if (!access(path, F_OK))
+		return 0;
+	pg_err(ro->ctx, PG_EXIT_USAGE, "rollout: --resume: no rollout journal in %s", ro->ctx->state_dir);
+	return PG_EXIT_USAGE;
+}
+
 static int resume(struct ro *ro)
 {
 	struct ro_run *r = ro->r;
@@ -828,7 +840,7 @@ int rollout_main(struct pg_ctx *ctx, const struct pg_rollout_opts *o)
 		return code ? PG_EXIT_USAGE : PG_EXIT_OK;
 	}
 	/* a new rollout's input is checked before anything, the state directory included, is touched */
-	code = o->resume ? 0 : plan(&ro, o);
+	code = o->resume ? resume_check(&ro) : plan(&ro, o);
 	if (!code)
 		code = gate_preflight(ctx, "rollout", GATE_NEED_PTRACE | GATE_NEED_MEM | GATE_NEED_UPROBE |
 				      GATE_NEED_STATEDIR, 0);

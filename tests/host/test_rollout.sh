@@ -30,7 +30,7 @@ INI
 
 SVCS=()
 svc_start() { # svc_start: one more demo service, its pid appended to SVCS
-	"$SVC" -t 2 -r 1000 --status "$TMP/svc.$#.${#SVCS[@]}.status" >/dev/null 2>&1 &
+	"$SVC" -t 2 -r 1000 --status "$TMP/svc.${#SVCS[@]}.status" >/dev/null 2>&1 &
 	SVCS+=($!)
 	BG_PIDS+=($!)
 }
@@ -140,7 +140,7 @@ t0=$SECONDS
 	>"$TMP/slow.out" 2>"$TMP/slow.err"; rc=$?
 echo "   slow rollout: exit $rc in $((SECONDS - t0)) s"
 check "slow rollout: exit 2" [ $rc -eq 2 ]
-check "slow rollout: one ring record, regressed" [ "$(grep -c '"type":"rollout_ring"' "$TMP/slow.out")" -eq 1 ] 
+check "slow rollout: one ring record, regressed" [ "$(grep -c '"type":"rollout_ring"' "$TMP/slow.out")" -eq 1 ]
 check "slow rollout: ring 1 reverted, the others never gated" \
 	[ "$(jfield "$TMP/slow.out" "sorted(set((m['ring'], m['state'], m['tries']) for m in r['members']))")" = "[(1, 'reverted', 1), (2, 'pending', 0), (3, 'pending', 0)]" ]
 out=$(agree "$P/slow.so" "${SVCS[@]}"); echo "   $out"
@@ -161,7 +161,7 @@ for k in $(seq "$KILLS"); do
 	"$PG" rollout --resume --state-dir "$S" -j >"$TMP/k$k.res" 2>"$TMP/k$k.err"; rc=$?
 	out=$(agree "$P/good.so" "${SVCS[@]}")
 	echo "   kill $k at ${at}s ($was): resume exit $rc, $out"
-	check "kill $k: --status said where it stopped" [ -n "$was" ] 
+	check "kill $k: --status said where it stopped" [ -n "$was" ]
 	check "kill $k: --resume exit 0" [ $rc -eq 0 ]
 	check "kill $k: every process wholly patched, memory and status agree" [ "$out" = "patched $N unpatched 0" ]
 	check "kill $k: the journal says committed everywhere" \

@@ -7,6 +7,7 @@
 #   make check-unit | check-host | check-vm | check-layers | lint
 #   make check-vm-matrix  the VM tests on each Debian kernel (not in make check)
 #   make check-fleet   the Ansible rollout recipe (deploy/ansible) against local hosts
+#   make check-rollout patchgate rollout on 8 local processes, 10 SIGKILLs + --resume
 #   make man           the man pages, into .output/man (help2man, pandoc)
 #   make check-man     they render without warnings and match --help
 #   make install       PREFIX=/usr/local DESTDIR= (GNU conventions); make uninstall
@@ -36,7 +37,7 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 # demo, bench, ...) or need none are exempt.
 SELF_INSTALLING := deps deps-build deps-lint deps-pkg check check-unit check-host check-vm \
 	check-vm-matrix check-layers lint demo demo-top bench clean vmlinux check-man check-install \
-	deb check-package check-fleet
+	deb check-package check-fleet check-rollout
 SELF_INSTALLING += deps-plot plots check-plots
 ifneq ($(filter-out $(SELF_INSTALLING),$(or $(MAKECMDGOALS),all)),)
 BUILD_NEEDS := /usr/include/bpf/bpf_helpers.h /usr/include/elfutils/libdwfl.h \
@@ -103,7 +104,7 @@ endif
 	deb check-package check check-unit check-unit-plain check-unit-asan \
 	check-host check-vm check-vm-matrix check-layers lint demo demo-top bench examples static clean \
 	check-exporter \
-	vmlinux check-fleet FORCE
+	vmlinux check-fleet check-rollout FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -330,6 +331,15 @@ check-fleet: deps-build
 	$(Q)scripts/deps.sh fleet
 	$(Q)$(MAKE) all
 	$(Q)tests/fleet/run.sh
+
+# ---- rollouts: tests/host/test_rollout.sh in its long form, 10 SIGKILLs of
+# the rollout at random points, each followed by --resume (not in make check;
+# the short form, 3 kills, runs with check-host)
+
+check-rollout:
+	$(Q)scripts/deps.sh test
+	$(Q)$(MAKE) all
+	$(Q)PG_ROLLOUT_KILLS=10 bash tests/host/test_rollout.sh
 
 # Each directory under user/ is a layer; includes point down only.
 check-layers:

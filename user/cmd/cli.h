@@ -25,6 +25,7 @@ int cmd_control(struct pg_ctx *cli, int argc, char **argv);	/* promote, abort, h
 int cmd_top(struct pg_ctx *cli, int argc, char **argv);
 int cmd_exporter(struct pg_ctx *cli, int argc, char **argv);
 int cmd_report(struct pg_ctx *cli, int argc, char **argv);
+int cmd_rollout(struct pg_ctx *cli, int argc, char **argv);
 void usage_watch(const char *prog);
 void usage_residency(const char *prog);
 void usage_apply(const char *prog);
@@ -38,6 +39,7 @@ void usage_resume(const char *prog);
 void usage_top(const char *prog);
 void usage_exporter(const char *prog);
 void usage_report(const char *prog);
+void usage_rollout(const char *prog);
 
 /*
  * Common long options every handler appends to its own table: --json, -j,

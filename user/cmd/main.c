@@ -12,6 +12,7 @@ static const struct pg_cmd cmds[] = {
 	{ "watch", cmd_watch, usage_watch, "trace target functions: calls, in-flight, latency, errors" },
 	{ "residency", cmd_residency, usage_residency, "list threads or tasks inside target functions now" },
 	{ "apply", cmd_apply, usage_apply, "gate and apply a live patch (process or klp module)" },
+	{ "rollout", cmd_rollout, usage_rollout, "gate a patch over every process of a binary, in rings" },
 	{ "revert", cmd_revert, usage_revert, "take a live patch back" },
 	{ "status", cmd_status, usage_status, "list applied patches and their phase" },
 	{ "doctor", cmd_doctor, usage_doctor, "check this machine for what each command needs" },

@@ -520,6 +520,9 @@ static int policy_handler(void *user, const char *section, const char *name,
 
 	if (c->err_line)
 		return 1;
+	/* a rollout's keys (core/rollout.h), read by `patchgate rollout`; no gate key */
+	if (!strcmp(section, POLICY_ROLLOUT_SECTION))
+		return 1;
 	if (*section && strcmp(section, POLICY_SECTION)) {
 		if (edit_distance(section, POLICY_SECTION) <= 2)
 			snprintf(c->err, c->errlen, "%s:%d: unknown section [%s] "

@@ -14,6 +14,8 @@
 
 /* The one section name policy files use. */
 #define POLICY_SECTION		"gate"
+/* The section of a rollout's keys (core/rollout.h), which the gate's parser skips. */
+#define POLICY_ROLLOUT_SECTION	"rollout"
 
 enum pg_on_inconclusive {
 	PG_INCONCLUSIVE_EXTEND = 0,	/* bake once more, then revert */

@@ -100,35 +100,6 @@ static int state_open(struct gr *g, const char *name, int flags)
 }
 
 /*
- * Append s and a newline to fd (opened O_APPEND) as one write, and fsync.
- * A write that fails part way (the file system filled up) is cut back to the
- * old end of the file, so that the log never holds half a record: readers
- * parse it a line at a time.  Returns 0 or -errno.
- */
-static int append_line(int fd, const char *s)
-{
-	size_t n = strlen(s);
-	struct stat st;
-	char *line;
-	int e;
-
-	if (fstat(fd, &st))
-		return -errno;
-	line = malloc(n + 1);
-	if (!line)
-		return -ENOMEM;
-	memcpy(line, s, n);
-	line[n] = '\n';
-	e = pg_file_write_all(fd, line, n + 1);
-	free(line);
-	if (!e && fsync(fd))
-		e = -errno;
-	if (e && ftruncate(fd, st.st_size) == 0)
-		(void)fsync(fd);
-	return e;
-}
-
-/*
  * Append one JSON line to <state_dir>/audit.log (created 0600, O_APPEND)
  * and fsync it: the decision at Unix time @wall, with "hist": @hist_ref
  * when its histograms were kept (hist_write).  Returns 0 or -errno; the
@@ -158,7 +129,7 @@ static int audit_append(struct gr *g, const struct gate_audit *a, int64_t wall, 
 	if (hist_ref && *hist_ref)
 		json_object_object_add(o, "hist", json_object_new_string(hist_ref));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	e = append_line(fd, s);
+	e = pg_file_append_line(fd, s);
 	if (close(fd) && !e)
 		e = -errno;
 	json_object_put(o);

@@ -49,6 +49,20 @@ struct pg_apply_opts {
 	const char *sets[32];
 };
 
+/* `patchgate rollout` (user/gate/rollout.c) */
+struct pg_rollout_opts {
+	const char *patch_path;	/* PATCH.so (not with resume or status) */
+	const char *exe;	/* --exe PATH: its processes, by build-id */
+	int npids;		/* or --pids LIST */
+	int *pids;
+	const char *rings;	/* --rings, NULL: the policy's [rollout] rings */
+	const char *policy_path;	/* NULL: defaults */
+	int nsets;		/* --set key=value gate policy overrides */
+	const char *sets[32];
+	bool resume;		/* --resume: go on with the journal's rollout */
+	bool status;		/* --status: report the journal's rollout */
+};
+
 struct pg_revert_opts {
 	int pid;
 	const char *patch_path;	/* optional, process only */
@@ -78,6 +92,9 @@ int plain_status_main(struct pg_ctx *ctx, const struct pg_status_opts *o);
 
 /* the gate (user/gate_run.c): wraps the backends unless --no-gate */
 int gate_apply_main(struct pg_ctx *ctx, const struct pg_apply_opts *o);
+
+/* a rollout over the processes of one binary, in rings of gates (user/gate/rollout.c) */
+int rollout_main(struct pg_ctx *ctx, const struct pg_rollout_opts *o);
 
 /* a picture of a gated apply from its audit log (user/gate/report_run.c) */
 int report_main(struct pg_ctx *ctx, const struct pg_report_opts *o);

@@ -17,6 +17,7 @@
 #include "gate/live.h"
 #include "gate/policy_load.h"
 #include "gate/preflight.h"
+#include "gate/rollout.h"
 #include "view/output.h"
 #include "view/live.h"
 #include "view/patch.h"
@@ -290,5 +291,7 @@ int plain_status_main(struct pg_ctx *ctx, const struct pg_status_opts *o)
 	}
 	if (!code)
 		status_live(ctx, o);
+	if (!code && !o->kernel)
+		rollout_status_show(ctx);
 	return code;
 }

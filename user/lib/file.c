@@ -143,3 +143,32 @@ void pg_file_abort(int fd, const char *tmp)
 		close(fd);
 	unlink(tmp);
 }
+
+/*
+ * Append s and a newline to fd (opened O_APPEND) as one write, and fsync.
+ * A write that fails part way (the file system filled up) is cut back to the
+ * old end of the file, so that the log never holds half a record: readers
+ * parse it a line at a time.  Returns 0 or -errno.
+ */
+int pg_file_append_line(int fd, const char *s)
+{
+	size_t n = strlen(s);
+	struct stat st;
+	char *line;
+	int e;
+
+	if (fstat(fd, &st))
+		return -errno;
+	line = malloc(n + 1);
+	if (!line)
+		return -ENOMEM;
+	memcpy(line, s, n);
+	line[n] = '\n';
+	e = pg_file_write_all(fd, line, n + 1);
+	free(line);
+	if (!e && fsync(fd))
+		e = -errno;
+	if (e && ftruncate(fd, st.st_size) == 0)
+		(void)fsync(fd);
+	return e;
+}

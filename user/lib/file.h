@@ -34,4 +34,12 @@ int pg_file_commit(int fd, const char *tmp, const char *path, const void *buf, s
 /* Give up a pg_file_begin(): close @fd and remove @tmp. */
 void pg_file_abort(int fd, const char *tmp);
 
+/*
+ * Append @s and a newline to @fd (opened O_APPEND) as one write, and
+ * fsync: a write that fails part way is cut back to the old end of the
+ * file, so a log read a line at a time never holds half a record.
+ * 0 or -errno.
+ */
+int pg_file_append_line(int fd, const char *s);
+
 #endif

@@ -199,35 +199,83 @@ int procmaps__view_pid(int pid)
 
 #define SAME_BINARY_EXES 256	/* distinct executables whose build-id is remembered */
 
+struct exe_seen {
+	dev_t dev;
+	ino_t ino;
+	bool same;
+};
+
+struct exe_seen_cache {
+	int n;
+	struct exe_seen e[SAME_BINARY_EXES];
+};
+
 static int pid_cmp(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
 }
 
-int pg_procs_same_binary(int pid, int *out, int max)
+/* The build-id of the file @path names (dev/ino @st), read once per file through @seen. */
+static bool file_has_build_id(struct exe_seen_cache *c, const char *path, const struct stat *st,
+			      const char *want)
 {
-	struct exe_seen {
-		dev_t dev;
-		ino_t ino;
-		bool same;
-	} *seen;
-	char path[64], want[128], got[128];
-	struct stat tst, st;
-	struct dirent *de;
-	int nseen = 0, n = 0, e;
-	DIR *d;
+	char got[128];
+	bool same;
+
+	for (int k = 0; k < c->n; k++)
+		if (c->e[k].dev == st->st_dev && c->e[k].ino == st->st_ino)
+			return c->e[k].same;
+	same = sym_elf_build_id(path, got, sizeof(got)) >= 0 && !strcmp(want, got);
+	if (c->n < SAME_BINARY_EXES)
+		c->e[c->n++] = (struct exe_seen){ st->st_dev, st->st_ino, same };
+	return same;
+}
+
+/* Does process @pid run a file with build-id @want (or, with @libs, map one as a library)? */
+static bool proc_maps_build_id(struct exe_seen_cache *c, int pid, const char *want, bool libs)
+{
+	struct procmaps *pm = NULL;
+	char path[96];
+	struct stat st;
+	bool found = false;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	if (stat(path, &tst))
-		return -ENOENT;
-	e = sym_elf_build_id(path, want, sizeof(want));
-	if (e < 0)
-		return e;
-	seen = calloc(SAME_BINARY_EXES, sizeof(*seen));
+	if (stat(path, &st))
+		return false;	/* a kernel thread, gone, or not ours to see */
+	if (file_has_build_id(c, path, &st, want))
+		return true;
+	if (!libs || procmaps__read(pid, &pm))
+		return false;
+	for (int i = 0; i < pm->n && !found; i++) {
+		const struct procmap *m = &pm->m[i];
+
+		if (m->path[0] != '/' || m->off)
+			continue;	/* anonymous, [heap] and the like; an object's first mapping is enough */
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+		if (!stat(path, &st))
+			found = file_has_build_id(c, path, &st, want);
+	}
+	procmaps__free(pm);
+	return found;
+}
+
+/*
+ * The live processes other than @skip and this one whose executable (and,
+ * with @libs, a library they map) has build-id @build_id: up to @max into
+ * @out, in pid order; the count, or a negative errno.
+ */
+static int procs_scan(const char *build_id, int skip, bool libs, int *out, int max)
+{
+	struct exe_seen_cache *c = calloc(1, sizeof(*c));
+	struct dirent *de;
+	int n = 0, e;
+	DIR *d;
+
 	d = opendir("/proc");
-	if (!seen || !d) {
-		e = seen ? -errno : -ENOMEM;
-		free(seen);
+	if (!c || !d) {
+		e = c ? -errno : -ENOMEM;
+		free(c);
 		if (d)
 			closedir(d);
 		return e;
@@ -235,34 +283,37 @@ int pg_procs_same_binary(int pid, int *out, int max)
 	while ((de = readdir(d))) {
 		char *end;
 		long p = strtol(de->d_name, &end, 10);
-		bool same;
-		int k;
 
-		if (*end || p <= 0 || p == pid)
+		if (*end || p <= 0 || p == skip || p == getpid())
 			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/exe", p);
-		if (stat(path, &st))
-			continue;	/* a kernel thread, gone, or not ours to see */
-		/* one build-id read per executable file */
-		for (k = 0; k < nseen && (seen[k].dev != st.st_dev || seen[k].ino != st.st_ino); k++)
-			;
-		if (st.st_dev == tst.st_dev && st.st_ino == tst.st_ino) {
-			same = true;
-		} else if (k < nseen) {
-			same = seen[k].same;
-		} else {
-			same = sym_elf_build_id(path, got, sizeof(got)) >= 0 && !strcmp(want, got);
-			if (nseen < SAME_BINARY_EXES)
-				seen[nseen++] = (struct exe_seen){ st.st_dev, st.st_ino, same };
-		}
-		if (!same || pg_proc_state((int)p) == 'Z')
+		if (!proc_maps_build_id(c, (int)p, build_id, libs) || pg_proc_state((int)p) == 'Z')
 			continue;
 		if (n < max)
 			out[n] = (int)p;
 		n++;
 	}
 	closedir(d);
-	free(seen);
+	free(c);
 	qsort(out, (size_t)(n < max ? n : max), sizeof(*out), pid_cmp);
 	return n;
+}
+
+int pg_procs_same_binary(int pid, int *out, int max)
+{
+	char path[64], want[128];
+	struct stat st;
+	int e;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (stat(path, &st))
+		return -ENOENT;
+	e = sym_elf_build_id(path, want, sizeof(want));
+	if (e < 0)
+		return e;
+	return procs_scan(want, pid, false, out, max);
+}
+
+int pg_procs_mapping_build_id(const char *build_id, int skip, int *out, int max)
+{
+	return procs_scan(build_id, skip, true, out, max);
 }

@@ -54,5 +54,12 @@ int pg_proc_tracer(int pid, int tid);
  * process, or an executable without a build-id).
  */
 int pg_procs_same_binary(int pid, int *out, int max);
+/*
+ * The live processes that map an object with build-id @build_id (hex), as
+ * their executable or as a library, other than @skip and this process:
+ * up to @max pids into @out, in pid order.  Returns how many there are
+ * (which may be more than @max), or a negative errno.
+ */
+int pg_procs_mapping_build_id(const char *build_id, int skip, int *out, int max);
 
 #endif

@@ -6,6 +6,7 @@
 #   make check         layers, lint, unit (plain + ASan/UBSan), host, then VM tests
 #   make check-unit | check-host | check-vm | check-layers | lint
 #   make check-vm-matrix  the VM tests on each Debian kernel (not in make check)
+#   make check-vm-syscall 56-gate-syscall-revert with 20 rounds (make check: 5)
 #   make check-fleet   the Ansible rollout recipe (deploy/ansible) against local hosts
 #   make check-rollout patchgate rollout on 8 local processes, 10 SIGKILLs + --resume
 #   make man           the man pages, into .output/man (help2man, pandoc)
@@ -36,7 +37,7 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 # than fail in the compiler.  Goals that install their own packages (check,
 # demo, bench, ...) or need none are exempt.
 SELF_INSTALLING := deps deps-build deps-lint deps-pkg check check-unit check-host check-vm \
-	check-vm-matrix check-layers lint demo demo-top bench clean vmlinux check-man check-install \
+	check-vm-matrix check-vm-syscall check-layers lint demo demo-top bench clean vmlinux check-man check-install \
 	deb check-package check-fleet check-rollout
 SELF_INSTALLING += deps-plot plots check-plots
 ifneq ($(filter-out $(SELF_INSTALLING),$(or $(MAKECMDGOALS),all)),)
@@ -102,7 +103,7 @@ endif
 
 .PHONY: all deps deps-build deps-lint deps-pkg man check-man install uninstall check-install \
 	deb check-package check check-unit check-unit-plain check-unit-asan \
-	check-host check-vm check-vm-matrix check-layers lint demo demo-top bench examples static clean \
+	check-host check-vm check-vm-matrix check-vm-syscall check-layers lint demo demo-top bench examples static clean \
 	check-exporter \
 	vmlinux check-fleet check-rollout FORCE
 .DELETE_ON_ERROR:
@@ -315,6 +316,13 @@ check-vm:
 	$(Q)scripts/deps.sh vm
 	$(Q)$(MAKE) all
 	$(Q)tests/vm/run.sh
+
+# 56-gate-syscall-revert in its long form: 20 gated reverts of a getpid
+# livepatch under getpid load (make check runs 5)
+check-vm-syscall:
+	$(Q)scripts/deps.sh vm
+	$(Q)$(MAKE) all
+	$(Q)PGVM_SYSCALL_ROUNDS=20 PGVM_TIMEOUT=2400 tests/vm/run.sh 00-boot 56-gate-syscall-revert
 
 # The VM tests on Debian 12, 13 and bookworm-backports' kernels, one after
 # another (docs/kernel.md): too slow for make check.

@@ -15,8 +15,10 @@ export PG_JSON_DIR
 for t in test_*.sh; do
 	[ -f "$t" ] || continue
 	echo "== $t"
+	t0=$(date +%s)
 	out=$(bash "$t" 2>&1); rc=$?
 	echo "$out"
+	echo "   ($t: $(($(date +%s) - t0)) s)"
 	line=$(echo "$out" | grep -E '^[a-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' | tail -1)
 	p=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed.*/\1/p')
 	f=$(echo "$line" | sed -n 's/.*passed, \([0-9]*\) failed.*/\1/p')

@@ -14,9 +14,15 @@ KILLS=${PG_ROLLOUT_KILLS:-3}
 S=$TMP/st
 N=8
 
+# This test is about the rollout's mechanics (rings, journal, resume), not
+# the verdict's statistics (test_gate, test_drift): a rollout runs up to 8
+# gates, and on a loaded 2-core host a scheduling burst in one bake can lift
+# a good patch's p99 x3 (measured).  So p99 may rise x10 here; slow.so
+# (+75 us on a ~52 us call, p50 x2.4) is still caught on its p50.
 cat >"$TMP/rollout.ini" <<'INI'
 [gate]
 min_samples = 2000
+p99_ratio_max = 10
 bake = 3s
 hang_timeout = 2s
 dwell = 0.4s
@@ -161,6 +167,7 @@ for k in $(seq "$KILLS"); do
 	"$PG" rollout --resume --state-dir "$S" -j >"$TMP/k$k.res" 2>"$TMP/k$k.err"; rc=$?
 	out=$(agree "$P/good.so" "${SVCS[@]}")
 	echo "   kill $k at ${at}s ($was): resume exit $rc, $out"
+	[ $rc -eq 0 ] || sed 's/^/      /' "$TMP/k$k.err" | tail -n 20
 	check "kill $k: --status said where it stopped" [ -n "$was" ]
 	check "kill $k: --resume exit 0" [ $rc -eq 0 ]
 	check "kill $k: every process wholly patched, memory and status agree" [ "$out" = "patched $N unpatched 0" ]

@@ -7,6 +7,7 @@
 #   tests/vm/run.sh [SCENARIO...]     (default: every scenario)
 #   PGVM_TIMEOUT=600 PGVM_KEEP=1 tests/vm/run.sh
 #   PGVM_OUT=/tmp/myvm tests/vm/run.sh    (a private build/boot directory)
+#   PGVM_SYSCALL_ROUNDS=20 tests/vm/run.sh 56-gate-syscall-revert
 #
 # Needs root for apt-get (headers, image download); run via `make check-vm`.
 set -euo pipefail
@@ -121,6 +122,9 @@ for s in "${scen[@]}"; do
 done
 printf '%s\n' "${scen[@]}" >"$rd/pg/scenarios.list"
 echo "$kver" >"$rd/pg/kver"
+# knobs for the scenarios (sourced by lib.sh): rounds of 56-gate-syscall-revert
+# (make check: 5; make check-vm-syscall: 20)
+echo "PGVM_SYSCALL_ROUNDS=${PGVM_SYSCALL_ROUNDS:-5}" >"$rd/pg/env"
 # a benchmark (bench/klp_probe_overhead/run.sh): guest.sh and its helpers, run after the scenarios
 if [ -n "${PGVM_BENCH_DIR:-}" ]; then
 	cp -r "$PGVM_BENCH_DIR"/. "$rd/pg/bench/"

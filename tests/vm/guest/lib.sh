@@ -6,6 +6,9 @@
 # shellcheck disable=SC2034
 M=/pg/modules
 PG=/pg/pgjson	# /bin/patchgate, its -j output kept for the host's schema check
+# the host's knobs (tests/vm/run.sh): PGVM_SYSCALL_ROUNDS
+# shellcheck disable=SC1091
+[ -f /pg/env ] && . /pg/env
 : >/tmp/fails
 
 # fail MSG: record a failure (the scenario goes on, the verdict is FAIL)

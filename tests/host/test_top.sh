@@ -340,5 +340,34 @@ check "the target exits: top says so and keeps the last figures" on_screen 10 'T
 tm send-keys -t tw q
 sleep 1
 check "q quits watch mode" bash -c "! tmux -L $TS has-session -t tw 2>/dev/null"
+
+echo "-- a rollout: its row, and its tree on Enter"
+RS=$TMP/ro-state
+RPIDS=()
+for i in 1 2 3; do svc "ro$i"; RPIDS+=("$SVC"); done
+"$PG" rollout "$P/good.so" --pids "$(IFS=,; echo "${RPIDS[*]}")" --rings 1,100% --state-dir "$RS" \
+	"${POL[@]}" --set bake=6s >"$TMP/ro.out" 2>&1 &
+RO=$!
+BG_PIDS+=("$RO")
+tm new-session -d -s tr -x 80 -y 24 "$PG top --state-dir $RS -d 0.25"
+SCREEN=tr:0
+check "rollout: its row, running, ring 1 of 2" on_screen 20 '^rollout +good\.so +set +RUNNING .*ring 1/2'
+check "rollout: the first member's gate has its own row" on_screen 20 "$(row "${RPIDS[0]}" '[A-Z_]+')"
+tm send-keys -t tr Enter
+check "rollout, Enter: the tree, ring 1 with its process" on_screen 10 "ring 1: 1 process"
+check "rollout, Enter: the member's gate and its function" on_screen 20 "compute_answer +[0-9]+ calls/s"
+check "rollout, Enter: ring 2 holds the other two" on_screen 10 "ring 2: 2 processes"
+wait $RO; rc=$?
+check "rollout: exit 0" [ $rc -eq 0 ]
+check "rollout: the tree ends committed" on_screen 10 "rollout rollout-[0-9-]+: committed, ring 2 of 2"
+tm send-keys -t tr Escape
+check "rollout: the row ends COMMITTED, 3 of 3 done" on_screen 10 '^rollout +good\.so +set +COMMITTED .* 3/3 .*ring 2/2'
+"$PG" top --once --state-dir "$RS" >"$TMP/ro-once.txt" 2>&1
+check "rollout, --once: the row and the tree" bash -c "grep -Eq '^rollout +good\.so +set +COMMITTED' '$TMP/ro-once.txt' && grep -q '^  ring 2' '$TMP/ro-once.txt'"
+"$PG" top --once -j --state-dir "$RS" >"$TMP/ro-once.json" 2>&1
+check "rollout, --once -j: the rollout record first" bash -c "head -n1 '$TMP/ro-once.json' | grep -q '\"type\":\"rollout\"'"
+tm send-keys -t tr q
+for p in "${RPIDS[@]}"; do "$PG" revert --pid "$p" --state-dir "$RS" >/dev/null 2>&1; stop_pid "$p"; done
+pg_json_collect "$RS"
 pg_json_collect "$S"
 finish test_top

@@ -88,6 +88,51 @@ static void sort_keys(void **state)
 	assert_string_equal(top_watch_sort_name(TOP_WATCH_NSORTS), "?");
 }
 
+/* A rollout's overview row: its state, processes done of all, its ring; first in any sort. */
+static void rollout_row(void **state)
+{
+	static struct ro_run ro;
+	struct top_row r = { .kind = "set", .rollout = &ro, .health = "running" };
+	struct top_row gate = { .rec = json_object_new_object(), .health = "running" };
+	char line[512], hdr[512], name[64];
+
+	(void)state;
+	snprintf(ro.patch, sizeof(ro.patch), "/srv/fixes/good.so");
+	ro.state = RO_RUNNING;
+	ro.ring = 2;
+	ro.nrings = 3;
+	ro.n = 8;
+	ro.m[0].state = RO_M_COMMITTED;
+	ro.m[1].state = RO_M_EXITED;
+	ro.m[2].state = RO_M_RUNNING;
+	top_fmt_header(hdr, sizeof(hdr), 80);
+	top_fmt_row(&r, line, sizeof(line), 80);
+	assert_int_equal(strlen(line), strlen(hdr));
+	assert_non_null(strstr(line, "rollout"));
+	assert_non_null(strstr(line, "good.so"));
+	assert_non_null(strstr(line, " set "));
+	assert_non_null(strstr(line, "RUNNING"));
+	assert_non_null(strstr(line, " 2/8 "));	/* committed and exited are done; running is not */
+	assert_non_null(strstr(line, "ring 2/3"));
+	assert_string_equal(top_row_name(&r, name, sizeof(name)), "rollout");
+	assert_int_equal(top_row_tone(&r), TOP_TONE_BUSY);
+	ro.state = RO_REVERTED;
+	r.health = "finished";
+	assert_int_equal(top_row_tone(&r), TOP_TONE_BAD);
+	ro.state = RO_COMMITTED;
+	assert_int_equal(top_row_tone(&r), TOP_TONE_GOOD);
+	ro.state = RO_RUNNING;
+	r.health = "gone";		/* its driver died */
+	assert_int_equal(top_row_tone(&r), TOP_TONE_OFF);
+	top_fmt_row(&r, line, sizeof(line), 80);
+	assert_non_null(strstr(line, "gone"));
+	for (int sort = 0; sort < 4; sort++) {
+		assert_true(top_row_cmp(&r, &gate, sort) < 0);
+		assert_true(top_row_cmp(&gate, &r, sort) > 0);
+	}
+	json_object_put(gate.rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -95,6 +140,7 @@ int main(void)
 		cmocka_unit_test(latencies_keep_to_their_columns),
 		cmocka_unit_test(errors_only_when_counted),
 		cmocka_unit_test(sort_keys),
+		cmocka_unit_test(rollout_row),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * `patchgate top`: the loop around the screens (view/top.h).  Every delay
- * it reads the live records of the gates (gate/live.h) and, less often,
- * the patches applied (each backend's status); it sends the operator's
+ * it reads the live records of the gates (gate/live.h) and the rollout
+ * journal (gate/rollout.h) and, less often, the patches applied (each
+ * backend's status); it sends the operator's
  * confirmed actions over the gates' control sockets.  It only reads files
  * the gates replace whole and never waits on a gate, so a slow or stopped
  * top costs them nothing.
@@ -15,10 +16,12 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "gate/live.h"
+#include "gate/rollout.h"
 #include "gate/top.h"
 #include "backend/backend.h"
 #include "core/outcome.h"
 #include "view/live.h"
+#include "view/rollout.h"
 #include "view/top.h"
 #include "lib/clock.h"
 
@@ -39,6 +42,9 @@ struct top_data {
 	struct pg_patch_status *ulp, *klp;
 	int nulp, nklp;
 	uint64_t patches_at;
+	struct ro_run *ro;		/* the state directory's rollout, when has_ro */
+	bool has_ro;
+	int ro_live;			/* its driver: 1 runs, 0 does not */
 	struct top_row *rows;
 	int nrows;
 	json_object *detail;		/* the "live_detail" of the gate on the detail screen */
@@ -80,12 +86,22 @@ static int top_load(struct pg_ctx *ctx, struct top_data *d, bool patches)
 	e = live_read_all(ctx->state_dir, &d->live, &d->nlive);
 	if (patches)
 		patches_load(ctx, d);
-	n = d->nlive + d->nulp + d->nklp;
+	if (!d->ro)
+		d->ro = malloc(sizeof(*d->ro));
+	d->has_ro = d->ro && !ro_journal_read(ctx, d->ro);
+	d->ro_live = d->has_ro && ro_owner_alive(d->ro);
+	n = d->nlive + d->nulp + d->nklp + 1;
 	free(d->rows);
 	d->rows = calloc((size_t)(n ? n : 1), sizeof(*d->rows));
 	d->nrows = 0;
 	if (!d->rows)
 		return -ENOMEM;
+	if (d->has_ro) {
+		bool going = d->ro->state == RO_RUNNING || d->ro->state == RO_STOPPING;
+
+		d->rows[d->nrows++] = (struct top_row){ .kind = "set", .rollout = d->ro,
+			.health = !going ? "finished" : d->ro_live ? "running" : "gone" };
+	}
 	for (int i = 0; i < d->nlive; i++)
 		d->rows[d->nrows++] = (struct top_row){ .rec = d->live[i].rec,
 			.health = live_health_name(d->live[i].health) };
@@ -101,6 +117,7 @@ static void top_data_free(struct top_data *d)
 	live_entries_free(d->live, d->nlive);
 	patches_free(d);
 	free(d->rows);
+	free(d->ro);
 	json_object_put(d->detail);
 }
 
@@ -117,6 +134,8 @@ static int top_once(struct pg_ctx *ctx, struct top_data *d)
 	int width = 80;
 
 	if (ctx->json) {
+		if (d->has_ro)
+			view_rollout_print(ctx, d->ro, d->ro_live);
 		for (int i = 0; i < d->nlive; i++)
 			live_print_status(ctx, d->live[i].rec, live_health_name(d->live[i].health));
 		return PG_EXIT_OK;
@@ -124,6 +143,11 @@ static int top_once(struct pg_ctx *ctx, struct top_data *d)
 	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col >= 60)
 		width = ws.ws_col;
 	top_print_once(stdout, d->rows, d->nrows, width);
+	/* the rollout as a tree under the table, as `status` shows it */
+	if (d->has_ro) {
+		printf("\n");
+		view_rollout_print(ctx, d->ro, d->ro_live);
+	}
 	return PG_EXIT_OK;
 }
 

@@ -218,6 +218,8 @@ static void draw_title(struct top_ui *ui, const struct top_row *rows, int n)
 	struct tm tm;
 
 	for (int i = 0; i < n; i++) {
+		if (rows[i].rollout)
+			continue;
 		if (!rows[i].rec)
 			patches++;
 		else if (!strcmp(rows[i].health, "running"))
@@ -397,6 +399,88 @@ static void draw_patch_detail(const struct top_row *r, int *y)
 		    r->patch->funcs[i].object[0] ? ":" : "", r->patch->funcs[i].func);
 }
 
+/* The live record of the gate that runs on @pid (a rollout member's), or NULL. */
+static json_object *member_gate(const struct top_ui *ui, const struct ro_member *m)
+{
+	for (int i = 0; i < ui->nvis; i++) {
+		json_object *rec = ui->rows[ui->vis[i]].rec;
+
+		if (rec && m->gate_pid && (int)top_jnum(rec, "gate_pid") == m->gate_pid)
+			return rec;
+	}
+	return NULL;
+}
+
+/*
+ * A rollout as a tree: the rollout, its rings, each ring's processes, and
+ * for a process whose gate runs, that gate's phase and functions (from its
+ * live record; the gate's own row has the rest).
+ */
+static void draw_rollout_detail(struct top_ui *ui, const struct top_row *r, int *y)
+{
+	const struct ro_run *ro = r->rollout;
+	const char *branch = ui->utf8 ? "\u251c\u2500" : "|-", *last = ui->utf8 ? "\u2514\u2500" : "`-";
+	const char *pipe = ui->utf8 ? "\u2502" : "|";
+	unsigned int nr = ro->nrings;
+
+	for (unsigned int i = 0; i < ro->n; i++)	/* a late process may sit past the plan */
+		if (ro->m[i].ring > nr)
+			nr = ro->m[i].ring;
+
+	put((*y)++, A_BOLD | tone_attr(ui, top_row_tone(r)), "rollout %s: %s, ring %u of %u%s%s",
+	    ro->id, ro_state_name(ro->state), ro->ring, ro->nrings,
+	    !strcmp(r->health, "gone") ? " (interrupted: rollout --resume)" : "",
+	    ui->frozen ? "  [FROZEN]" : "");
+	put((*y)++, A_NORMAL, "  patch %s", ro->patch);
+	put((*y)++, A_NORMAL, "  target %s (build-id %.16s)", ro->exe[0] ? ro->exe : "--pids",
+	    ro->build_id);
+	for (unsigned int k = 1; k <= nr && *y < LINES - 2; k++) {
+		unsigned int nm = 0, ncommit = 0;
+		bool lastring = k == nr;
+
+		for (unsigned int i = 0; i < ro->n; i++)
+			if (ro->m[i].ring == k) {
+				nm++;
+				ncommit += ro->m[i].state == RO_M_COMMITTED;
+			}
+		put((*y)++, k < ro->ring ? A_NORMAL : k == ro->ring ? A_BOLD : A_DIM,
+		    "%s ring %u: %u process%s, %u committed%s", lastring ? last : branch, k, nm,
+		    nm == 1 ? "" : "es", ncommit, k == ro->ring && ro->state == RO_RUNNING ?
+		    "  <- now" : "");
+		for (unsigned int i = 0; i < ro->n && *y < LINES - 2; i++) {
+			const struct ro_member *m = &ro->m[i];
+			json_object *g, *fns;
+			char ctl[32] = "", ex[32] = "";
+
+			if (m->ring != k)
+				continue;
+			if (m->control)
+				snprintf(ctl, sizeof(ctl), ", control pid %d", m->control);
+			if (m->exit >= 0)
+				snprintf(ex, sizeof(ex), ", gate exit %d", m->exit);
+			g = m->state == RO_M_RUNNING ? member_gate(ui, m) : NULL;
+			put((*y)++, A_NORMAL, "%s    pid %-7d %s%s%s%s%s%s", lastring ? " " : pipe, m->pid,
+			    ro_mstate_name(m->state), g ? " " : "", g ? top_jstr(g, "phase") : "", ex,
+			    ctl, m->late ? ", started during the rollout" : "");
+			fns = g ? json_object_object_get(g, "functions") : NULL;
+			for (size_t f = 0; fns && f < json_object_array_length(fns) && *y < LINES - 2;
+			     f++) {
+				json_object *fn = json_object_array_get_idx(fns, f);
+				char x50[16] = "-", x99[16] = "-";
+
+				/* the ratios once the bake has post-patch calls */
+				if (top_jnum(fn, "p50_ratio") > 0) {
+					snprintf(x50, sizeof(x50), "x%.2f", top_jnum(fn, "p50_ratio"));
+					snprintf(x99, sizeof(x99), "x%.2f", top_jnum(fn, "p99_ratio"));
+				}
+				put((*y)++, A_DIM, "%s        %-24.24s %7.0f calls/s  p50 %s  p99 %s",
+				    lastring ? " " : pipe, top_jstr(fn, "name"),
+				    top_jnum(fn, "calls_per_s"), x50, x99);
+			}
+		}
+	}
+}
+
 static void draw_detail(struct top_ui *ui, json_object *detail)
 {
 	const struct top_row *r = sel_row(ui);
@@ -405,6 +489,10 @@ static void draw_detail(struct top_ui *ui, json_object *detail)
 
 	if (!r) {
 		ui->screen = SCR_OVERVIEW;
+		return;
+	}
+	if (r->rollout) {
+		draw_rollout_detail(ui, r, &y);
 		return;
 	}
 	if (!r->rec) {
@@ -476,7 +564,9 @@ static void draw_help(struct top_ui *ui)
 		"  h ? F1       this help (any key returns)",
 		"  Up Down j k  move the selection (detail: the function)",
 		"  Enter        the selected gate's detail: functions, p99 over time, latency",
-		"               histogram of the baseline against the bake, blockers, decisions",
+		"               histogram of the baseline against the bake, blockers, decisions;",
+		"               on the rollout row, the rollout as a tree: rings, processes, and",
+		"               the functions of each gate that runs (its CALLS/S column: done/all)",
 		"  Esc Left     back to the overview",
 		"  s            sort: target, phase, p99 ratio, calls/s",
 		"  /            filter rows by any text (Enter keeps it, Esc clears it)",

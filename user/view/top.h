@@ -2,7 +2,8 @@
 /*
  * `patchgate top`: the screens (ncursesw) and the plain frame of --once.
  * The rows come in from the driver (gate/top.c): the live records of the
- * gates (gate/live.h) and the patches applied (core/patch.h).  The screen
+ * gates (gate/live.h), the rollout of the state directory (its journal,
+ * core/rollout.h) and the patches applied (core/patch.h).  The screen
  * keeps its own state (selection, sort, filter, freeze, which screen) and
  * hands operator actions back, confirmed, for the driver to send.
  */
@@ -14,6 +15,7 @@
 #include <json-c/json.h>
 #include "core/gate.h"
 #include "core/patch.h"
+#include "core/rollout.h"
 #include "view/report.h"
 
 struct top_row {
@@ -21,6 +23,7 @@ struct top_row {
 	const char *health;			/* gates: "running", "finished", "gone" */
 	const char *kind;			/* patches: "ulp" or "klp" */
 	const struct pg_patch_status *patch;	/* a patch applied, or NULL */
+	const struct ro_run *rollout;		/* a rollout (its journal), or NULL */
 };
 
 struct top_ui_opts {

@@ -36,6 +36,21 @@ enum top_tone top_row_tone(const struct top_row *r)
 {
 	const char *ph;
 
+	if (r->rollout) {
+		if (!strcmp(r->health, "gone"))
+			return TOP_TONE_OFF;
+		switch (r->rollout->state) {
+		case RO_COMMITTED:
+			return TOP_TONE_GOOD;
+		case RO_REVERTED:
+		case RO_STOPPING:
+			return TOP_TONE_BAD;
+		case RO_ABORTED:
+			return TOP_TONE_OFF;
+		default:
+			return TOP_TONE_BUSY;
+		}
+	}
 	if (!r->rec)
 		return r->patch && !r->patch->consistent && !strcmp(r->kind, "ulp") ? TOP_TONE_BAD :
 		       TOP_TONE_GOOD;
@@ -55,6 +70,8 @@ const char *top_row_name(const struct top_row *r, char *buf, size_t len)
 {
 	if (r->rec)
 		snprintf(buf, len, "%s", top_jstr(r->rec, "name"));
+	else if (r->rollout)
+		snprintf(buf, len, "rollout");
 	else if (r->patch && r->patch->pid)
 		snprintf(buf, len, "%d", r->patch->pid);
 	else
@@ -167,6 +184,29 @@ void top_fmt_row(const struct top_row *r, char *buf, size_t len, int width)
 			 fns ? (int)json_object_array_length(fns) : 0, calls, p99x, minp, gate);
 		return;
 	}
+	if (r->rollout) {
+		const struct ro_run *ro = r->rollout;
+		unsigned int done = 0;
+		double end;
+
+		for (unsigned int i = 0; i < ro->n; i++)
+			done += ro->m[i].state != RO_M_PENDING && ro->m[i].state != RO_M_RUNNING;
+		snprintf(phase, sizeof(phase), "%.11s", ro_state_name(ro->state));
+		for (char *s = phase; *s; s++)
+			*s = (char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s);
+		/* running: since it began; ended: how long it ran (its journal's last change) */
+		end = !strcmp(r->health, "running") ? (double)time(NULL) : ro->updated;
+		fmt_age(end > ro->started ? end - ro->started : 0, age, sizeof(age));
+		snprintf(calls, sizeof(calls), "%u/%u", done, ro->n);
+		if (!strcmp(r->health, "gone"))
+			snprintf(gate, sizeof(gate), "gone");
+		else
+			snprintf(gate, sizeof(gate), "ring %u/%u", ro->ring, ro->nrings);
+		snprintf(buf, len, "%-9.9s %-*.*s %-3.3s %-11.11s %5.5s %2s %7.7s %5.5s %6.6s %-9.9s",
+			 "rollout", pw, pw, base_name(ro->patch), "set", phase, age, "-", calls, p99x, minp,
+			 gate);
+		return;
+	}
 	if (!strcmp(r->kind, "klp")) {
 		snprintf(phase, sizeof(phase), "%s", r->patch->transition ? "TRANSITION" :
 			 r->patch->enabled ? "ENABLED" : "DISABLED");
@@ -200,7 +240,7 @@ static int phase_rank(const struct top_row *r)
 					     "ABORTED", "COMMITTED" };
 
 	if (!r->rec)
-		return 20;
+		return r->rollout ? 11 : 20;
 	if (!strcmp(r->health, "gone"))
 		return 15;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
@@ -215,8 +255,10 @@ int top_row_cmp(const struct top_row *a, const struct top_row *b, int sort)
 	double xa = 0, xb = 0, ca = 0, cb = 0, pa, pb;
 	int c;
 
+	if (!!a->rollout != !!b->rollout)
+		return a->rollout ? -1 : 1;	/* the rollout first, then gates, then patches */
 	if (!!a->rec != !!b->rec)
-		return a->rec ? -1 : 1;		/* gates first, then patches */
+		return a->rec ? -1 : 1;
 	if (a->rec) {
 		gate_totals(a->rec, &ca, &xa, &pa);
 		gate_totals(b->rec, &cb, &xb, &pb);
@@ -288,7 +330,10 @@ void top_print_once(FILE *out, const struct top_row *rows, int n, int width)
 	struct tm tm;
 
 	for (int i = 0; i < n; i++)
-		rows[i].rec ? gates++ : patches++;
+		if (rows[i].rec)
+			gates++;
+		else if (rows[i].patch)
+			patches++;
 	localtime_r(&now, &tm);
 	strftime(line, sizeof(line), "%H:%M:%S", &tm);
 	fprintf(out, "patchgate top - %s  %d gate%s, %d patch%s applied\n", line, gates,

@@ -6,7 +6,7 @@
 #   make check         layers, lint, unit (plain + ASan/UBSan), host, then VM tests
 #   make check-unit | check-host | check-vm | check-layers | lint
 #   make check-vm-matrix  the VM tests on each Debian kernel (not in make check)
-#   make check-vm-syscall 56-gate-syscall-revert with 20 rounds (make check: 5)
+#   make check-vm-syscall 56-gate-syscall-revert with 100 rounds (make check: 20)
 #   make check-fleet   the Ansible rollout recipe (deploy/ansible) against local hosts
 #   make check-rollout patchgate rollout on 8 local processes, 10 SIGKILLs + --resume
 #   make man           the man pages, into .output/man (help2man, pandoc)
@@ -317,12 +317,12 @@ check-vm:
 	$(Q)$(MAKE) all
 	$(Q)tests/vm/run.sh
 
-# 56-gate-syscall-revert in its long form: 20 gated reverts of a getpid
-# livepatch under getpid load (make check runs 5)
+# 56-gate-syscall-revert in its long form: 100 gated reverts of a getpid
+# livepatch under getpid load (make check runs 20)
 check-vm-syscall:
 	$(Q)scripts/deps.sh vm
 	$(Q)$(MAKE) all
-	$(Q)PGVM_SYSCALL_ROUNDS=20 PGVM_TIMEOUT=2400 tests/vm/run.sh 00-boot 56-gate-syscall-revert
+	$(Q)PGVM_SYSCALL_ROUNDS=100 PGVM_TIMEOUT=2400 tests/vm/run.sh 00-boot 56-gate-syscall-revert
 
 # The VM tests on Debian 12, 13 and bookworm-backports' kernels, one after
 # another (docs/kernel.md): too slow for make check.

@@ -7,7 +7,8 @@
 #   tests/vm/run.sh [SCENARIO...]     (default: every scenario)
 #   PGVM_TIMEOUT=600 PGVM_KEEP=1 tests/vm/run.sh
 #   PGVM_OUT=/tmp/myvm tests/vm/run.sh    (a private build/boot directory)
-#   PGVM_SYSCALL_ROUNDS=20 tests/vm/run.sh 56-gate-syscall-revert
+#   PGVM_SYSCALL_ROUNDS=100 tests/vm/run.sh 56-gate-syscall-revert
+#   PGVM_TCG=thread=multi tests/vm/run.sh   (QEMU's accelerator options)
 #
 # Needs root for apt-get (headers, image download); run via `make check-vm`.
 set -euo pipefail
@@ -123,8 +124,8 @@ done
 printf '%s\n' "${scen[@]}" >"$rd/pg/scenarios.list"
 echo "$kver" >"$rd/pg/kver"
 # knobs for the scenarios (sourced by lib.sh): rounds of 56-gate-syscall-revert
-# (make check: 5; make check-vm-syscall: 20)
-echo "PGVM_SYSCALL_ROUNDS=${PGVM_SYSCALL_ROUNDS:-5}" >"$rd/pg/env"
+# (make check: 20; make check-vm-syscall: 100)
+echo "PGVM_SYSCALL_ROUNDS=${PGVM_SYSCALL_ROUNDS:-20}" >"$rd/pg/env"
 # a benchmark (bench/klp_probe_overhead/run.sh): guest.sh and its helpers, run after the scenarios
 if [ -n "${PGVM_BENCH_DIR:-}" ]; then
 	cp -r "$PGVM_BENCH_DIR"/. "$rd/pg/bench/"
@@ -137,7 +138,14 @@ console=$OUT/console.log
 log "booting (${#scen[@]} scenarios, timeout ${TIMEOUT}s; console in ${console#"$ROOT"/})"
 start=$(date +%s)
 set +e
-timeout --foreground "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1G \
+# One host thread runs both vCPUs (thread=single): with a thread per vCPU
+# (QEMU 7.2's default), a vCPU can go on running a stale translation of code
+# that another vCPU has just rewritten.  A getpid livepatch put in by plain
+# insmod under two getpid loaders then wedged the guest in an int3 loop at
+# the function's entry (soft lockups, 2 runs of 2); with thread=single, 10
+# rounds ran clean (docs/kernel.md).
+tcg=${PGVM_TCG-thread=single}
+timeout --foreground "$TIMEOUT" qemu-system-x86_64 -accel "tcg${tcg:+,$tcg}" -cpu max -smp 2 -m 1G \
 	-nographic -no-reboot -nic none \
 	-kernel "$vmlinuz" -initrd "$OUT/initramfs.gz" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=${PGVM_LOGLEVEL:-5} rdinit=/init" \

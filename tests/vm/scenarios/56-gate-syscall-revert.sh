@@ -4,24 +4,26 @@
 # BTF), which sat on task stacks through the transition.  A kernel gate now
 # times with fentry only: the syscall wrapper is not probed, its stacks are
 # still scanned.  pgvm_syscall (getpid, and cmdline_proc_show 2 ms slower)
-# is gated and reverted on the regression PGVM_SYSCALL_ROUNDS times (5 in
-# make check, 20 in make check-vm-syscall) while two loaders call getpid and
-# one reads /proc/cmdline; the rig fails the scenario on any kernel WARNING,
-# BUG, Oops or soft lockup in dmesg.
-# pgvm-timeout: 1500
+# is gated and reverted on the regression PGVM_SYSCALL_ROUNDS times (20 in
+# make check, 100 in make check-vm-syscall) while two loaders call getpid
+# and one reads /proc/cmdline; the rig fails the scenario on any kernel
+# WARNING, BUG, Oops or soft lockup in dmesg.  (The rig runs QEMU with one
+# thread for both vCPUs: with a thread each, a plain insmod of this patch
+# under these loaders, without patchgate, wedged the guest; tests/vm/run.sh.)
+# pgvm-timeout: 900
 # shellcheck shell=dash
 # shellcheck source=../guest/lib.sh
 . /pg/lib.sh
 SD=/tmp/gate56
-N=${PGVM_SYSCALL_ROUNDS:-5}
+N=${PGVM_SYSCALL_ROUNDS:-20}
 GATE="--set min_samples=100 --set max_wait=60s --set dwell=0.5s --set bake=15s --set hang_timeout=5s"
 orig=$(cat /proc/cmdline)
 before=$(kernel_state)
 t0=$(date +%s)
 rm -f /tmp/stop56
-pgvm-getpid &
+pgvm-getpid 1000 0 &
 l1=$!
-pgvm-getpid &
+pgvm-getpid 1000 0 &
 l2=$!
 # builtins only (no fork per call): the baseline fills in a few seconds
 (while [ ! -e /tmp/stop56 ]; do read -r _ </proc/cmdline; done) &

@@ -38,7 +38,7 @@ check "audit: REVERTING on a latency regression" \
 	sh -c "grep '\"to\":\"REVERTING\"' $SD/audit.log | grep -q '\"verdict\":\"regressed\"'"
 reverted=1
 i=1
-while [ $i -lt $N ]; do
+while [ $i -lt "$N" ]; do
 	i=$((i + 1))
 	# shellcheck disable=SC2086
 	$PG apply --klp $M/pgvm_syscall.ko -j --state-dir $SD $GATE >/tmp/g56.out 2>&1
@@ -55,7 +55,7 @@ check "the getpid loaders lived through every transition" kill -0 $l1 $l2
 touch /tmp/stop56
 kill $l1 $l2
 wait $l1 $l2 $l3 2>/dev/null
-check "$reverted of $N gated reverts under getpid load" test $reverted = $N
+check "$reverted of $N gated reverts under getpid load" test $reverted = "$N"
 check "module unloaded" sh -c '! grep -q "^pgvm_syscall " /proc/modules'
 check "/proc/cmdline as before" test "$(cat /proc/cmdline)" = "$orig"
 check "kernel state as before" test "$(kernel_state)" = "$before"

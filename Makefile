@@ -318,11 +318,13 @@ check-vm:
 	$(Q)tests/vm/run.sh
 
 # 56-gate-syscall-revert in its long form: 100 gated reverts of a getpid
-# livepatch under getpid load (make check runs 20)
+# livepatch under loaders that never pause (make check: 20, loaders that
+# pause 1 ms every 1000 calls)
 check-vm-syscall:
 	$(Q)scripts/deps.sh vm
 	$(Q)$(MAKE) all
-	$(Q)PGVM_SYSCALL_ROUNDS=100 PGVM_TIMEOUT=2400 tests/vm/run.sh 00-boot 56-gate-syscall-revert
+	$(Q)PGVM_SYSCALL_ROUNDS=100 PGVM_SYSCALL_PAUSE_US=0 PGVM_SCEN_TIMEOUT=3500 PGVM_TIMEOUT=3600 \
+		tests/vm/run.sh 00-boot 56-gate-syscall-revert
 
 # The VM tests on Debian 12, 13 and bookworm-backports' kernels, one after
 # another (docs/kernel.md): too slow for make check.

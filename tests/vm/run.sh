@@ -7,7 +7,7 @@
 #   tests/vm/run.sh [SCENARIO...]     (default: every scenario)
 #   PGVM_TIMEOUT=600 PGVM_KEEP=1 tests/vm/run.sh
 #   PGVM_OUT=/tmp/myvm tests/vm/run.sh    (a private build/boot directory)
-#   PGVM_SYSCALL_ROUNDS=100 tests/vm/run.sh 56-gate-syscall-revert
+#   PGVM_SYSCALL_ROUNDS=100 PGVM_SYSCALL_PAUSE_US=0 tests/vm/run.sh 56-gate-syscall-revert
 #   PGVM_TCG=thread=multi tests/vm/run.sh   (QEMU's accelerator options)
 #
 # Needs root for apt-get (headers, image download); run via `make check-vm`.
@@ -123,9 +123,15 @@ for s in "${scen[@]}"; do
 done
 printf '%s\n' "${scen[@]}" >"$rd/pg/scenarios.list"
 echo "$kver" >"$rd/pg/kver"
-# knobs for the scenarios (sourced by lib.sh): rounds of 56-gate-syscall-revert
-# (make check: 20; make check-vm-syscall: 100)
-echo "PGVM_SYSCALL_ROUNDS=${PGVM_SYSCALL_ROUNDS:-20}" >"$rd/pg/env"
+# knobs for the scenarios (sourced by lib.sh): 56-gate-syscall-revert's rounds
+# and its loaders' pause every 1000 getpid calls (make check: 20 rounds, 1 ms;
+# make check-vm-syscall: 100 rounds, loaders that never pause)
+{
+	echo "PGVM_SYSCALL_ROUNDS=${PGVM_SYSCALL_ROUNDS:-20}"
+	echo "PGVM_SYSCALL_PAUSE_US=${PGVM_SYSCALL_PAUSE_US:-1000}"
+	# every scenario's time limit raised to at least this (the guest's init)
+	[ -z "${PGVM_SCEN_TIMEOUT:-}" ] || echo "PGVM_SCEN_TIMEOUT=$PGVM_SCEN_TIMEOUT"
+} >"$rd/pg/env"
 # a benchmark (bench/klp_probe_overhead/run.sh): guest.sh and its helpers, run after the scenarios
 if [ -n "${PGVM_BENCH_DIR:-}" ]; then
 	cp -r "$PGVM_BENCH_DIR"/. "$rd/pg/bench/"

@@ -6,7 +6,7 @@
 # shellcheck disable=SC2034
 M=/pg/modules
 PG=/pg/pgjson	# /bin/patchgate, its -j output kept for the host's schema check
-# the host's knobs (tests/vm/run.sh): PGVM_SYSCALL_ROUNDS
+# the host's knobs (tests/vm/run.sh): PGVM_SYSCALL_ROUNDS, PGVM_SYSCALL_PAUSE_US
 # shellcheck disable=SC1091
 [ -f /pg/env ] && . /pg/env
 : >/tmp/fails

@@ -6,7 +6,8 @@
 # still scanned.  pgvm_syscall (getpid, and cmdline_proc_show 2 ms slower)
 # is gated and reverted on the regression PGVM_SYSCALL_ROUNDS times (20 in
 # make check, 100 in make check-vm-syscall) while two loaders call getpid
-# and one reads /proc/cmdline; the rig fails the scenario on any kernel
+# (pausing PGVM_SYSCALL_PAUSE_US every 1000 calls: 1 ms in make check, none
+# in make check-vm-syscall) and one reads /proc/cmdline; the rig fails the scenario on any kernel
 # WARNING, BUG, Oops or soft lockup in dmesg.  (The rig runs QEMU with one
 # thread for both vCPUs: with a thread each, a plain insmod of this patch
 # under these loaders, without patchgate, wedged the guest; tests/vm/run.sh.)
@@ -21,9 +22,9 @@ orig=$(cat /proc/cmdline)
 before=$(kernel_state)
 t0=$(date +%s)
 rm -f /tmp/stop56
-pgvm-getpid 1000 0 &
+pgvm-getpid 1000 "${PGVM_SYSCALL_PAUSE_US:-1000}" &
 l1=$!
-pgvm-getpid 1000 0 &
+pgvm-getpid 1000 "${PGVM_SYSCALL_PAUSE_US:-1000}" &
 l2=$!
 # builtins only (no fork per call): the baseline fills in a few seconds
 (while [ ! -e /tmp/stop56 ]; do read -r _ </proc/cmdline; done) &

@@ -39,6 +39,7 @@ struct top_ui {
 	char note[200];			/* the screen's own message (a refused key, ...) */
 	/* the last rows drawn, in display order (valid until the next draw) */
 	const struct top_row *rows;
+	int nrows;
 	int *vis, nvis, cap;
 };
 
@@ -160,6 +161,7 @@ static void order_rows(struct top_ui *ui, const struct top_row *rows, int n)
 			ui->vis = nv, ui->cap = n;
 	}
 	ui->rows = rows;
+	ui->nrows = n;
 	ui->nvis = 0;
 	for (int i = 0; i < n; i++)
 		if (row_matches(&rows[i], ui->filter))
@@ -399,11 +401,11 @@ static void draw_patch_detail(const struct top_row *r, int *y)
 		    r->patch->funcs[i].object[0] ? ":" : "", r->patch->funcs[i].func);
 }
 
-/* The live record of the gate that runs on @pid (a rollout member's), or NULL. */
+/* The live record of the gate of rollout member @m (filtered out or not), or NULL. */
 static json_object *member_gate(const struct top_ui *ui, const struct ro_member *m)
 {
-	for (int i = 0; i < ui->nvis; i++) {
-		json_object *rec = ui->rows[ui->vis[i]].rec;
+	for (int i = 0; i < ui->nrows; i++) {
+		json_object *rec = ui->rows[i].rec;
 
 		if (rec && m->gate_pid && (int)top_jnum(rec, "gate_pid") == m->gate_pid)
 			return rec;

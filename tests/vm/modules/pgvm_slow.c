@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* slow: the same output as pgvm_good, 2 ms later: a latency regression. */
-#include <linux/delay.h>
 #include <linux/seq_file.h>
 #include "pgvm_klp.h"
 
 static int pgvm_cmdline_proc_show(struct seq_file *m, void *v)
 {
-	mdelay(2);
+	pgvm_spin_ns(2000000);
 	seq_puts(m, "pgvm_slow patched\n");
 	return 0;
 }

@@ -6,7 +6,6 @@
  * wrapper has no BTF: the gate cannot time it with fentry and only scans
  * stacks for it (56-gate-syscall-revert).
  */
-#include <linux/delay.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
@@ -19,7 +18,7 @@ static asmlinkage long pgvm_sys_getpid(const struct pt_regs *regs)
 
 static int pgvm_cmdline_proc_show(struct seq_file *m, void *v)
 {
-	mdelay(2);
+	pgvm_spin_ns(2000000);
 	seq_puts(m, "pgvm_syscall patched\n");
 	return 0;
 }

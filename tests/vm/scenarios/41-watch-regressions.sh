@@ -15,13 +15,17 @@ check "baseline: 0 errors (got $be)" test "$be" = 0
 
 watch_start /tmp/slow.json --errors neg cmdline_proc_show
 expect_rc 0 "apply slow" $PG apply --klp $M/pgvm_slow.ko --no-gate
-repeat $N cat /proc/cmdline
+# the patch is in effect for a reader while watch's fentry sits on the old
+# symbol (CI once timed 30 reads at 26 us, the old code's speed: was the new
+# code not reached, or not timed?)
+check "slow: a reader gets the patched text" wait_for 10 grep -q "pgvm_slow patched" /proc/cmdline
+repeat $((N - 1)) cat /proc/cmdline
 watch_stop
 expect_rc 0 "revert slow" $PG revert --klp pgvm_slow
 slow=$(summary_field /tmp/slow.json cmdline_proc_show p50_ns)
 sc=$(summary_field /tmp/slow.json cmdline_proc_show calls)
 echo "baseline p50 ${base} ns, slow p50 ${slow} ns"
-check "slow: $N calls seen (got $sc)" test "$sc" = $N
+check "slow: $N calls seen (got $sc)" test "$sc" -ge $N
 check "slow: p50 >= 1.9 ms (got $slow ns)" test "$slow" -ge 1900000
 check "slow: p50 at least 10x the baseline ($base -> $slow)" test "$slow" -ge $((base * 10))
 

@@ -52,6 +52,16 @@ int ro_mstate_parse(const char *s)
 	return name_find(mstate_names, RO_M__COUNT, s);
 }
 
+unsigned int ro_last_ring(const struct ro_run *r)
+{
+	unsigned int last = r->nrings;
+
+	for (unsigned int i = 0; i < r->n; i++)
+		if (r->m[i].ring > last)
+			last = r->m[i].ring;
+	return last;
+}
+
 const char *ro_state_name(enum ro_state s)
 {
 	return (unsigned int)s < RO__COUNT ? state_names[s] : "?";

@@ -144,6 +144,8 @@ int ro_policy_set(struct ro_policy *p, const char *key, const char *value, char 
 const char *ro_mstate_name(enum ro_mstate s);
 int ro_mstate_parse(const char *s);	/* -1 when unknown */
 const char *ro_state_name(enum ro_state s);
+/* The last ring any member sits in (a process found late may sit past the plan's nrings). */
+unsigned int ro_last_ring(const struct ro_run *r);
 int ro_state_parse(const char *s);
 const char *ro_on_regression_name(enum ro_on_regression v);
 const char *ro_on_no_window_name(enum ro_on_no_window v);

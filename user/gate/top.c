@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "gate/live.h"
 #include "gate/rollout.h"
@@ -44,6 +45,7 @@ struct top_data {
 	uint64_t patches_at;
 	struct ro_run *ro;		/* the state directory's rollout, when has_ro */
 	bool has_ro;
+	struct stat ro_st;		/* the journal as last read: re-read when it changes */
 	int ro_live;			/* its driver: 1 runs, 0 does not */
 	struct top_row *rows;
 	int nrows;
@@ -75,6 +77,32 @@ static void patches_load(struct pg_ctx *ctx, struct top_data *d)
 	}
 }
 
+/*
+ * The rollout journal: parsed again only when the file changed (a rollout
+ * rewrites it whole at each change of state, far less often than top
+ * ticks); whether its driver still runs is asked every time.
+ */
+static void rollout_load(struct pg_ctx *ctx, struct top_data *d)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", ctx->state_dir, RO_JOURNAL);
+	if (stat(path, &st)) {
+		d->has_ro = false;
+		return;
+	}
+	if (!d->has_ro || st.st_ino != d->ro_st.st_ino || st.st_size != d->ro_st.st_size ||
+	    st.st_mtim.tv_sec != d->ro_st.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != d->ro_st.st_mtim.tv_nsec) {
+		if (!d->ro)
+			d->ro = malloc(sizeof(*d->ro));
+		d->has_ro = d->ro && !ro_journal_read(ctx, d->ro);
+		d->ro_st = st;
+	}
+	d->ro_live = d->has_ro && ro_owner_alive(d->ro);
+}
+
 /* Read the gates now (and the patches when due); rebuild the rows. */
 static int top_load(struct pg_ctx *ctx, struct top_data *d, bool patches)
 {
@@ -86,11 +114,8 @@ static int top_load(struct pg_ctx *ctx, struct top_data *d, bool patches)
 	e = live_read_all(ctx->state_dir, &d->live, &d->nlive);
 	if (patches)
 		patches_load(ctx, d);
-	if (!d->ro)
-		d->ro = malloc(sizeof(*d->ro));
-	d->has_ro = d->ro && !ro_journal_read(ctx, d->ro);
-	d->ro_live = d->has_ro && ro_owner_alive(d->ro);
-	n = d->nlive + d->nulp + d->nklp + 1;
+	rollout_load(ctx, d);
+	n = d->nlive + d->nulp + d->nklp + d->has_ro;
 	free(d->rows);
 	d->rows = calloc((size_t)(n ? n : 1), sizeof(*d->rows));
 	d->nrows = 0;

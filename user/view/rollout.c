@@ -81,35 +81,48 @@ json_object *view_rollout_ring_json(const struct ro_run *r, unsigned int ring, c
 	return o;
 }
 
-static void member_line(const struct ro_member *m)
+void view_rollout_member_text(const struct ro_member *m, char *buf, size_t len)
 {
-	const char *sep = "";
+	size_t n = (size_t)snprintf(buf, len, "pid %-7d %s", m->pid, ro_mstate_name(m->state));
+	const char *sep = " (";
 
-	printf("    pid %-7d %s", m->pid, ro_mstate_name(m->state));
-	if (m->exit >= 0 || m->control || m->tries > 1 || m->late)
-		printf(" (");
+#define ADD(...)                                                         \
+	do {                                                             \
+		if (n < len)                                             \
+			n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__); \
+	} while (0)
 	if (m->exit >= 0) {
-		printf("gate exit %d", m->exit);
+		ADD("%sgate exit %d", sep, m->exit);
 		sep = ", ";
 	}
 	if (m->control) {
-		printf("%scontrol pid %d", sep, m->control);
+		ADD("%scontrol pid %d", sep, m->control);
 		sep = ", ";
 	}
 	if (m->tries > 1) {
-		printf("%s%u tries", sep, m->tries);
+		ADD("%s%u tries", sep, m->tries);
 		sep = ", ";
 	}
-	if (m->late)
-		printf("%sstarted during the rollout", sep);
-	if (m->exit >= 0 || m->control || m->tries > 1 || m->late)
-		printf(")");
-	printf("\n");
+	if (m->late) {
+		ADD("%sstarted during the rollout", sep);
+		sep = ", ";
+	}
+	if (strcmp(sep, " ("))
+		ADD(")");
+#undef ADD
+}
+
+static void member_line(const struct ro_member *m)
+{
+	char buf[256];
+
+	view_rollout_member_text(m, buf, sizeof(buf));
+	printf("    %s\n", buf);
 }
 
 void view_rollout_print(const struct pg_ctx *ctx, const struct ro_run *r, int live)
 {
-	unsigned int last = r->nrings;
+	unsigned int last = ro_last_ring(r);
 
 	if (ctx->json) {
 		pg_json_emit(view_rollout_json(r, live));
@@ -122,9 +135,6 @@ void view_rollout_print(const struct pg_ctx *ctx, const struct ro_run *r, int li
 		printf(", exit %d", r->exit);
 	printf("\n  patch %s\n  target %s (build-id %s)\n", r->patch, r->exe[0] ? r->exe : "--pids",
 	       r->build_id);
-	for (unsigned int i = 0; i < r->n; i++)
-		if (r->m[i].ring > last)
-			last = r->m[i].ring;
 	for (unsigned int k = 1; k <= last; k++) {
 		bool any = false;
 

@@ -20,6 +20,8 @@ json_object *view_rollout_ring_json(const struct ro_run *r, unsigned int ring, c
 
 /* Print @r: the record with -j, else a tree (rollout, ring, process). */
 void view_rollout_print(const struct pg_ctx *ctx, const struct ro_run *r, int live);
+/* One member as status and top show it: "pid P  state (gate exit E, control pid C, ...)". */
+void view_rollout_member_text(const struct ro_member *m, char *buf, size_t len);
 /* Print a finished ring: the record with -j, else one line per member. */
 void view_rollout_ring_print(const struct pg_ctx *ctx, const struct ro_run *r, unsigned int ring,
 			     const char *verdict, double wall);

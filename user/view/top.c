@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "view/top.h"
+#include "view/rollout.h"
 #include "view/top_fmt.h"
 
 enum top_screen {
@@ -423,11 +424,7 @@ static void draw_rollout_detail(struct top_ui *ui, const struct top_row *r, int 
 	const struct ro_run *ro = r->rollout;
 	const char *branch = ui->utf8 ? "\u251c\u2500" : "|-", *last = ui->utf8 ? "\u2514\u2500" : "`-";
 	const char *pipe = ui->utf8 ? "\u2502" : "|";
-	unsigned int nr = ro->nrings;
-
-	for (unsigned int i = 0; i < ro->n; i++)	/* a late process may sit past the plan */
-		if (ro->m[i].ring > nr)
-			nr = ro->m[i].ring;
+	unsigned int nr = ro_last_ring(ro);
 
 	put((*y)++, A_BOLD | tone_attr(ui, top_row_tone(r)), "rollout %s: %s, ring %u of %u%s%s",
 	    ro->id, ro_state_name(ro->state), ro->ring, ro->nrings,
@@ -452,18 +449,14 @@ static void draw_rollout_detail(struct top_ui *ui, const struct top_row *r, int 
 		for (unsigned int i = 0; i < ro->n && *y < LINES - 2; i++) {
 			const struct ro_member *m = &ro->m[i];
 			json_object *g, *fns;
-			char ctl[32] = "", ex[32] = "";
+			char text[256];
 
 			if (m->ring != k)
 				continue;
-			if (m->control)
-				snprintf(ctl, sizeof(ctl), ", control pid %d", m->control);
-			if (m->exit >= 0)
-				snprintf(ex, sizeof(ex), ", gate exit %d", m->exit);
+			view_rollout_member_text(m, text, sizeof(text));
 			g = m->state == RO_M_RUNNING ? member_gate(ui, m) : NULL;
-			put((*y)++, A_NORMAL, "%s    pid %-7d %s%s%s%s%s%s", lastring ? " " : pipe, m->pid,
-			    ro_mstate_name(m->state), g ? " " : "", g ? top_jstr(g, "phase") : "", ex,
-			    ctl, m->late ? ", started during the rollout" : "");
+			put((*y)++, A_NORMAL, "%s    %s%s%s", lastring ? " " : pipe, text, g ? ", gate " : "",
+			    g ? top_jstr(g, "phase") : "");
 			fns = g ? json_object_object_get(g, "functions") : NULL;
 			for (size_t f = 0; fns && f < json_object_array_length(fns) && *y < LINES - 2;
 			     f++) {

@@ -93,6 +93,16 @@ void top_fmt_ns(double ns, char *buf, size_t len)
 		snprintf(buf, len, "%.2fs", ns / 1e9);
 }
 
+/* @s in capitals, cut to fit @len (phase names: "applied" -> "APPLIED"). */
+static void fmt_upper(const char *s, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	for (; s[i] && i + 1 < len; i++)
+		buf[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+	buf[i] = '\0';
+}
+
 static void fmt_age(double s, char *buf, size_t len)
 {
 	if (s < 0)
@@ -191,9 +201,7 @@ void top_fmt_row(const struct top_row *r, char *buf, size_t len, int width)
 
 		for (unsigned int i = 0; i < ro->n; i++)
 			done += ro->m[i].state != RO_M_PENDING && ro->m[i].state != RO_M_RUNNING;
-		snprintf(phase, sizeof(phase), "%.11s", ro_state_name(ro->state));
-		for (char *s = phase; *s; s++)
-			*s = (char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s);
+		fmt_upper(ro_state_name(ro->state), phase, 12);
 		/* running: since it began; ended: how long it ran (its journal's last change) */
 		end = !strcmp(r->health, "running") ? (double)time(NULL) : ro->updated;
 		fmt_age(end > ro->started ? end - ro->started : 0, age, sizeof(age));
@@ -213,10 +221,7 @@ void top_fmt_row(const struct top_row *r, char *buf, size_t len, int width)
 		snprintf(age, sizeof(age), "-");
 		snprintf(gate, sizeof(gate), "%u strag", r->patch->inside_total);
 	} else {
-		snprintf(phase, sizeof(phase), "%.11s", r->patch->journal_state[0] ?
-			 r->patch->journal_state : "applied");
-		for (char *s = phase; *s; s++)
-			*s = (char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s);
+		fmt_upper(r->patch->journal_state[0] ? r->patch->journal_state : "applied", phase, 12);
 		fmt_age(r->patch->applied_at > 0 ? (double)time(NULL) - r->patch->applied_at : 0, age,
 			sizeof(age));
 		snprintf(gate, sizeof(gate), "%s", r->patch->consistent ? "patch" : "MISMATCH");
@@ -240,7 +245,7 @@ static int phase_rank(const struct top_row *r)
 					     "ABORTED", "COMMITTED" };
 
 	if (!r->rec)
-		return r->rollout ? 11 : 20;
+		return 20;
 	if (!strcmp(r->health, "gone"))
 		return 15;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)

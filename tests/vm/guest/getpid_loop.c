@@ -15,7 +15,7 @@ int main(int argc, char **argv)
 {
 	long calls = argc > 1 ? atol(argv[1]) : 1000;
 	long pause_us = argc > 2 ? atol(argv[2]) : 1000;
-	struct timespec ts = { .tv_nsec = pause_us * 1000 };
+	struct timespec ts = { .tv_sec = pause_us / 1000000, .tv_nsec = pause_us % 1000000 * 1000 };
 
 	if (calls <= 0)
 		calls = 1000;

@@ -136,4 +136,17 @@ struct pg_range {
 	__pg_u64 end;		/* exclusive */
 };
 
+/*
+ * Exec events (bpf/execwatch.bpf.c): one per process that execs a new
+ * image, through a ring buffer of PG_EXEC_RING bytes.  Rollouts check the
+ * process's image by build-id in user space.
+ */
+#define PG_EXEC_RING		(64 * 1024)
+
+struct pg_exec_event {
+	__pg_u32 pid;		/* tgid after the exec */
+	__pg_u32 pad;
+	__pg_u64 ns;		/* bpf_ktime_get_ns() at the exec */
+};
+
 #endif /* PATCHGATE_ABI_H */

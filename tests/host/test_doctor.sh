@@ -59,6 +59,8 @@ done
 "$PG" doctor --process -j >"$TMP/p.json"; rc=$?
 check "doctor --process passes here as root (exit 0): this host patches processes" test "$rc" -eq 0
 check "doctor --process checks no kernel-only need" test -z "$(grep -E '"check":"(livepatch|modules|cap_sys_module)"' "$TMP/p.json")"
+check "doctor --process: exec_watch saw its test exec (the rollout's exec tracepoint, root)" \
+	grep -q '"check":"exec_watch","ok":true,"required":false' "$TMP/p.json"
 "$PG" doctor --kernel -j >"$TMP/k.json"; rc=$?
 lp=$(python3 -c 'import json,sys
 print(next(r["ok"] for r in map(json.loads, open(sys.argv[1])) if r.get("check")=="livepatch"))' "$TMP/k.json")
@@ -83,6 +85,8 @@ check "doctor --process as nobody fails (exit 1)" test "$rc" -eq 1
 check "it names CAP_SYS_PTRACE as missing, and how to get it" \
 	test -n "$(echo "$out" | grep '"check":"cap_sys_ptrace","ok":false' | grep '"fix":"run as root, or grant CAP_SYS_PTRACE')"
 check "it names CAP_BPF as missing" test -n "$(echo "$out" | grep '"check":"cap_bpf","ok":false')"
+check "exec_watch as nobody: not ok, a note (required false) with the fallback named" \
+	test -n "$(echo "$out" | grep '"check":"exec_watch","ok":false,"required":false' | grep 'walking /proc')"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$NB/patchgate" --version -j)
 echo "$out" >>"$PG_JSON_DIR/$PG_JSON_TEST-unprivileged.jsonl"
 check "--version as nobody still works; fentry is true, false or null" \

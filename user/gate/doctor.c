@@ -4,13 +4,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "core/outcome.h"
 #include "gate/doctor.h"
 #include "lib/caps.h"
 #include "lib/kconfig.h"
 #include "lib/statedir.h"
+#include "probe/execwatch.h"
 #include "probe/features.h"
 #include "view/doctor.h"
 
@@ -229,6 +232,56 @@ static void check_tracefs(struct doctor_env *env, struct pg_view_check *c)
 	snprintf(c->fix, sizeof(c->fix), "mount -t tracefs tracefs /sys/kernel/tracing");
 }
 
+/*
+ * Rollouts see the processes that start during them by a tracepoint program
+ * on exec: load it, exec this binary once (--version) and see the event.
+ */
+static void check_exec_watch(struct doctor_env *env, struct pg_view_check *c)
+{
+	struct pg_execwatch *w;
+	char err[256];
+	int pids[64], n, st = 0;
+	bool lost = false;
+	pid_t child;
+
+	(void)env;
+	snprintf(c->fix, sizeof(c->fix), "rollouts then find new processes by walking /proc at each ring; "
+		 "run as root on a kernel with BTF (CONFIG_DEBUG_INFO_BTF) to see them by exec");
+	w = pg_execwatch_open(err, sizeof(err));
+	if (!w) {
+		snprintf(c->detail, sizeof(c->detail), "%s", err);
+		return;
+	}
+	child = fork();
+	if (child == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl("/proc/self/exe", "patchgate", "--version", (char *)NULL);
+		_exit(127);
+	}
+	if (child < 0 || waitpid(child, &st, 0) != child) {
+		snprintf(c->detail, sizeof(c->detail), "cannot run a test exec: %s", strerror(errno));
+		pg_execwatch_free(w);
+		return;
+	}
+	n = pg_execwatch_drain(w, pids, 64, &lost);
+	for (int i = 0; i < n && !c->ok; i++)
+		c->ok = pids[i] == child;
+	if (c->ok)
+		snprintf(c->detail, sizeof(c->detail), "the sched_process_exec tracepoint program saw a test "
+			 "exec (pid %d)", (int)child);
+	else
+		snprintf(c->detail, sizeof(c->detail), "a test exec (pid %d, exit status %d) was not seen by "
+			 "the tracepoint program (%d other exec%s%s)", (int)child,
+			 WIFEXITED(st) ? WEXITSTATUS(st) : -1, n, n == 1 ? "" : "s",
+			 lost ? ", events lost" : "");
+	pg_execwatch_free(w);
+}
+
 /* One row of the doctor's table: a check, its kinds, whether it is required. */
 struct doctor_check {
 	const char *name;
@@ -269,6 +322,7 @@ static const struct doctor_check checks[] = {
 	FN("libbpf", "every command", K_BOTH, true, check_libbpf),
 	CAP("cap_dac_override", "apply --pid (another uid's process), revert --pid (another uid's process)", K_PROC,
 	    CAP_DAC_OVERRIDE, -1, "open /proc/PID/mem of another uid's process"),
+	FN("exec_watch", "rollout (processes that start during it)", K_PROC, false, check_exec_watch),
 	FN("tracefs", PROC_TRACE ", " KERN_BPF, K_BOTH, false, check_tracefs),
 	FN("kernel_config", "the hints of this report", K_BOTH, false, check_kconfig),
 };

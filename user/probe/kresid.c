@@ -8,19 +8,13 @@
 #include <bpf/libbpf.h>
 #include "lib/kallsyms.h"
 #include "probe/kresid.h"
+#include "probe/probe_impl.h"
 #include "kresid.skel.h"
 
 struct kresid {
 	struct kresid_bpf *skel;
 	struct bpf_link *link;
 };
-
-static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_WARN && getenv("PATCHGATE_DEBUG"))
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
 
 void kresid__free(struct kresid *kr)
 {
@@ -37,7 +31,7 @@ struct kresid *kresid__open(const struct kresid_target *t, int n, char *err, siz
 	struct kresid *kr = NULL;
 	int e = 0;
 
-	libbpf_set_print(silent_print);
+	probe_quiet_libbpf();
 	if (n <= 0 || n > PG_MAX_FUNCS) {
 		snprintf(err, errlen, "between 1 and %d functions, not %d", PG_MAX_FUNCS, n);
 		errno = EINVAL;

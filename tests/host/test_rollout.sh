@@ -128,6 +128,8 @@ check "good rollout: the first rings' gates had a later ring's process as contro
 	[ "$(jfield "$TMP/good.out" "all(m['control'] > 0 for m in r['members'] if m['ring'] < 3)")" = True ]
 check "good rollout: the process started mid-rollout joined the last ring and was committed" \
 	[ "$(jfield "$TMP/good.out" "[(m['late'], m['ring'], m['state']) for m in r['members'] if m['pid'] == $LATE]")" = "[(True, 3, 'committed')]" ]
+check "good rollout: new processes were seen by exec (the BPF tracepoint)" \
+	[ "$(jfield "$TMP/good.out" "r.get('new_processes_seen_by')")" = exec ]
 check "good rollout: the killed member is accounted as exited" \
 	[ "$(jfield "$TMP/good.out" "[m['state'] for m in r['members'] if m['pid'] == $VICTIM]")" = "['exited']" ]
 check "good rollout: every other member committed" \
@@ -151,6 +153,27 @@ check "slow rollout: ring 1 reverted, the others never gated" \
 	[ "$(jfield "$TMP/slow.out" "sorted(set((m['ring'], m['state'], m['tries']) for m in r['members']))")" = "[(1, 'reverted', 1), (2, 'pending', 0), (3, 'pending', 0)]" ]
 out=$(agree "$P/slow.so" "${SVCS[@]}"); echo "   $out"
 check "slow rollout: memory and status agree, no process has the patch" [ "$out" = "patched 0 unpatched $N" ]
+
+echo "-- new_processes = report: a process started mid-rollout is reported, not patched"
+sed 's/^new_processes = patch/new_processes = report/' "$TMP/rollout.ini" >"$TMP/report.ini"
+"$PG" rollout "$P/good.so" --exe "$SVC" --policy "$TMP/report.ini" --rings 100% --state-dir "$S" \
+	>"$TMP/rep.out" 2>&1 &
+R=$!
+for _ in $(seq 600); do jstate "${SVCS[0]}" running && break; kill -0 $R 2>/dev/null || break; sleep 0.05; done
+svc_start
+LATE2=${SVCS[-1]}
+wait $R; rc=$?
+check "report rollout: exit 0" [ $rc -eq 0 ]
+check "report rollout: the late process is reported, the others committed" \
+	[ "$(jfield "$S/rollout.json" "sorted(set((m['late'], m['state']) for m in r['members'] if m['pid'] == $LATE2 or not m['late']))")" = "[(False, 'committed'), (True, 'reported')]" ]
+check "report rollout: said so" grep -q "pid $LATE2 started during the rollout: reported only" "$TMP/rep.out"
+check "report rollout: the plain summary names how new processes were seen" \
+	grep -q "new processes: report, seen by exec (BPF tracepoint)" "$TMP/rep.out"
+check "report rollout: the late process does not map the patch" bash -c "! grep -q good.so /proc/$LATE2/maps"
+out=$(agree "$P/good.so" "${SVCS[@]}"); echo "   $out"
+check "report rollout: memory and status agree" [ "$out" = "patched $N unpatched 1" ]
+kill -9 "$LATE2"; wait "$LATE2" 2>/dev/null
+revert_all
 
 echo "-- SIGKILL of the rollout at $KILLS random points, each followed by --resume"
 for k in $(seq "$KILLS"); do

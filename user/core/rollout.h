@@ -117,6 +117,7 @@ struct ro_run {
 	unsigned long long owner_start;
 	double started, updated;	/* wall time */
 	unsigned int resumes;		/* times it was resumed */
+	char seen_by[8];		/* how new processes are found: "exec", "scan", "" (--pids) */
 	unsigned int n;
 	struct ro_member m[RO_MAX_MEMBERS];
 };

@@ -37,6 +37,7 @@
 #include "lib/procmaps.h"
 #include "lib/statedir.h"
 #include "lib/symbols.h"
+#include "probe/execwatch.h"
 
 #define RO_POLL_US		100000
 #define RO_REVERT_WAIT_S	10.0	/* a clear stack scan for the revert of a committed member */
@@ -50,10 +51,29 @@ static void on_cancel(int sig)
 	ro_cancel++;
 }
 
+/* A process that exec'd during the rollout, not (yet) seen mapping the target. */
+struct ro_exec {
+	int pid;
+	double seen;		/* wall time it was first looked at */
+};
+
+/* How long a process that exec'd is looked at again for a target it does not map yet. */
+#define RO_EXEC_GRACE_S		5.0
+/* Exec'd processes kept for another look (RO_EXEC_GRACE_S each); more means a full scan. */
+#define RO_EXEC_PENDING		1024
+/* Exec events read at once from the ring buffer; more means a full scan. */
+#define RO_EXEC_BATCH		4096
+
 struct ro {
 	struct pg_ctx *ctx;
 	struct ro_run *r;
 	bool journal_failed;
+	struct pg_execwatch *xw;	/* NULL: new processes are found by a /proc scan */
+	bool rescan;			/* the next look is a full scan (first look, lost events) */
+	bool looked;			/* the first look (a full scan) was made */
+	unsigned int npend, nfound;
+	struct ro_exec pend[RO_EXEC_PENDING];
+	int found[RO_MAX_MEMBERS];	/* exec'd and mapping the target, not yet taken */
 };
 
 static double wall_now(void)
@@ -137,6 +157,71 @@ static int members_scan(const struct ro_run *r, int *out, int max)
 }
 
 /*
+ * Read the exec events (ro->xw): each process that exec'd is looked at now
+ * and, while it maps no target, again at each poll until RO_EXEC_GRACE_S
+ * has passed (its loader may not have mapped the library yet).  Those that
+ * map the target wait in ro->found for members_new().  Events lost, or more
+ * than the lists hold, make the next look a full scan.
+ */
+static void exec_poll(struct ro *ro)
+{
+	static int pids[RO_EXEC_BATCH];
+	double now = wall_now();
+	bool lost = false;
+	int n;
+
+	if (!ro->xw)
+		return;
+	n = pg_execwatch_drain(ro->xw, pids, RO_EXEC_BATCH, &lost);
+	if (lost)
+		ro->rescan = true;
+	for (int i = 0; i < n; i++) {
+		if (ro->npend == RO_EXEC_PENDING) {
+			ro->rescan = true;
+			break;
+		}
+		ro->pend[ro->npend++] = (struct ro_exec){ .pid = pids[i], .seen = now };
+	}
+	for (unsigned int i = 0; i < ro->npend;) {
+		struct ro_exec *x = &ro->pend[i];
+		bool hit = pg_proc_maps_build_id(x->pid, ro->r->build_id);
+
+		if (hit && ro->nfound < RO_MAX_MEMBERS)
+			ro->found[ro->nfound++] = x->pid;
+		else if (hit)
+			ro->rescan = true;
+		if (hit || now - x->seen > RO_EXEC_GRACE_S || kill(x->pid, 0))
+			*x = ro->pend[--ro->npend];
+		else
+			i++;
+	}
+}
+
+/*
+ * The processes that started since the last look and map the target: from
+ * the exec events, or by a full scan on the first look, after lost events,
+ * or without the tracepoint.  Up to @max into @out; the count.
+ */
+static int members_new(struct ro *ro, int *out, int max)
+{
+	int n = 0;
+
+	exec_poll(ro);
+	if (!ro->xw || ro->rescan) {
+		if (ro->xw && ro->looked)
+			pg_info(ro->ctx, "rollout: exec events were lost: a full scan for new processes");
+		ro->looked = true;
+		ro->rescan = false;
+		ro->npend = ro->nfound = 0;
+		return members_scan(ro->r, out, max);
+	}
+	for (unsigned int i = 0; i < ro->nfound && n < max; i++)
+		out[n++] = ro->found[i];
+	ro->nfound = 0;
+	return n;
+}
+
+/*
  * Processes of the binary that started since the plan: with new_processes =
  * patch they join ring @ring (the last one, or one after it once the last
  * ring is done), else they are only reported.  Returns how many were found.
@@ -149,21 +234,41 @@ static unsigned int members_late(struct ro *ro, unsigned int ring)
 
 	if (!r->exe[0])
 		return 0;
-	n = members_scan(r, pids, RO_MAX_MEMBERS);
+	n = members_new(ro, pids, RO_MAX_MEMBERS);
 	for (int i = 0; i < n && i < RO_MAX_MEMBERS; i++) {
 		if (member_add(r, pids[i], ring, true) != 1)
 			continue;
 		found++;
-		if (r->pol.new_processes == RO_NEW_REPORT)
+		if (r->pol.new_processes == RO_NEW_REPORT) {
 			r->m[r->n - 1].state = RO_M_REPORTED;
-		if (r->pol.new_processes == RO_NEW_REPORT)
 			pg_info(ro->ctx, "rollout: pid %d started during the rollout: reported only "
 				"(new_processes = report)", pids[i]);
-		else
+		} else {
 			pg_info(ro->ctx, "rollout: pid %d started during the rollout: joins ring %u",
 				pids[i], ring);
+		}
 	}
 	return found;
+}
+
+/*
+ * How new processes will be found: by the exec tracepoint when it loads,
+ * else by a scan at each ring, said once.  Not with --pids.
+ */
+static void exec_watch_open(struct ro *ro)
+{
+	char err[256];
+
+	if (!ro->r->exe[0]) {
+		ro->r->seen_by[0] = '\0';
+		return;
+	}
+	ro->xw = pg_execwatch_open(err, sizeof(err));
+	ro->rescan = true;
+	snprintf(ro->r->seen_by, sizeof(ro->r->seen_by), "%s", ro->xw ? "exec" : "scan");
+	if (!ro->xw)
+		pg_warn(ro->ctx, "rollout: %s: processes that start during the rollout are found by a "
+			"/proc scan at each ring instead", err);
 }
 
 /* The patch as the ulp journal has it in @pid: applied (or partly), or not. */
@@ -349,6 +454,7 @@ static void ring_reap(struct ro *ro, int running)
 		}
 		c = waitpid(-1, &status, WNOHANG);
 		if (c == 0 || (c < 0 && errno == EINTR)) {
+			exec_poll(ro);
 			usleep(RO_POLL_US);
 			continue;
 		}
@@ -863,14 +969,17 @@ int rollout_main(struct pg_ctx *ctx, const struct pg_rollout_opts *o)
 			pg_info(ctx, "rollout %s: %s to %u process%s in %u ring%s", ro.r->id, ro.r->patch,
 				ro.r->n, ro.r->n == 1 ? "" : "es", ro.r->nrings, ro.r->nrings == 1 ? "" : "s");
 	}
-	if (code < 0)
+	if (code < 0) {
+		exec_watch_open(&ro);
 		code = rollout_run(&ro);
+	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
 	if (ro.r->id[0])
 		view_rollout_print(ctx, ro.r, -1);
 out:
+	pg_execwatch_free(ro.xw);
 	free(ro.r);
 	return code;
 }

@@ -163,6 +163,11 @@ static int run_read(json_object *o, struct ro_run *r)
 	r->owner_pid = (int)owner;
 	r->owner_start = (unsigned long long)ostart;
 	r->resumes = (unsigned int)resumes;
+	/* optional: how the run that wrote it found new processes */
+	if (json_object_object_get_ex(o, "new_processes_seen_by", &a) &&
+	    (jstr(o, "new_processes_seen_by", r->seen_by, sizeof(r->seen_by)) ||
+	     (strcmp(r->seen_by, "exec") && strcmp(r->seen_by, "scan"))))
+		return -EINVAL;
 	if (!json_object_object_get_ex(o, "sets", &a) || !json_object_is_type(a, json_type_array) ||
 	    json_object_array_length(a) > RO_MAX_SETS)
 		return -EINVAL;

@@ -298,6 +298,18 @@ static int procs_scan(const char *build_id, int skip, bool libs, int *out, int m
 	return n;
 }
 
+bool pg_proc_maps_build_id(int pid, const char *build_id)
+{
+	struct exe_seen_cache *c = calloc(1, sizeof(*c));
+	bool hit;
+
+	if (!c)
+		return false;
+	hit = proc_maps_build_id(c, pid, build_id, true) && pg_proc_state(pid) != 'Z';
+	free(c);
+	return hit;
+}
+
 int pg_procs_same_binary(int pid, int *out, int max)
 {
 	char path[64], want[128];

@@ -61,5 +61,7 @@ int pg_procs_same_binary(int pid, int *out, int max);
  * (which may be more than @max), or a negative errno.
  */
 int pg_procs_mapping_build_id(const char *build_id, int skip, int *out, int max);
+/* Does live process @pid map an object with build-id @build_id (executable or library)? */
+bool pg_proc_maps_build_id(int pid, const char *build_id);
 
 #endif

@@ -54,6 +54,8 @@ json_object *view_rollout_json(const struct ro_run *r, int live)
 	json_object_object_add(o, "started", json_object_new_double(r->started));
 	json_object_object_add(o, "updated", json_object_new_double(r->updated));
 	json_object_object_add(o, "resumes", json_object_new_int((int)r->resumes));
+	if (r->seen_by[0])
+		json_object_object_add(o, "new_processes_seen_by", json_object_new_string(r->seen_by));
 	if (live >= 0)
 		json_object_object_add(o, "live", json_object_new_boolean(live));
 	for (unsigned int i = 0; i < r->n; i++)
@@ -135,6 +137,9 @@ void view_rollout_print(const struct pg_ctx *ctx, const struct ro_run *r, int li
 		printf(", exit %d", r->exit);
 	printf("\n  patch %s\n  target %s (build-id %s)\n", r->patch, r->exe[0] ? r->exe : "--pids",
 	       r->build_id);
+	if (r->seen_by[0])
+		printf("  new processes: %s, seen %s\n", ro_new_procs_name(r->pol.new_processes),
+		       !strcmp(r->seen_by, "exec") ? "by exec (BPF tracepoint)" : "by a /proc scan at each ring");
 	for (unsigned int k = 1; k <= last; k++) {
 		bool any = false;
 

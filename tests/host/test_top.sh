@@ -273,6 +273,29 @@ check "killed: abort finds no gate, exit 1" [ $rc -eq 1 ]
 "$PG" revert --pid $SVC --state-dir "$S" >/dev/null 2>&1
 stop_pid $SVC
 
+echo "-- a stopped top costs a gate nothing"
+# a top of its own, under a shell: tmux sends SIGCONT to a pane's own process
+# when it stops, but not to that process's children
+tm new-window -d -t top -n stopped "sh -c '$PG top --state-dir $S -d 0.25; true'"
+sleep 1
+TOPPID=$(pgrep -P "$(tm list-panes -t top:stopped -F '#{pane_pid}')" -x patchgate | head -n1)
+check "stopped top: found top's pid" [ -n "$TOPPID" ]
+kill -STOP "$TOPPID"
+svc stopped
+t0=$SECONDS
+gate stopped good.so 3s; GS=$GPID
+finished $GS 60; wait $GS; rc=$?
+echo "   gate under a stopped top: exit $rc in $((SECONDS - t0)) s"
+check "stopped top: the gate ran to its end (exit 0) while top was stopped" [ $rc -eq 0 ]
+check "stopped top: top was still stopped meanwhile" grep -q '^State:.*T (stopped)' "/proc/$TOPPID/status"
+kill -CONT "$TOPPID"
+SCREEN=top:stopped
+check "stopped top: woken, it shows the gate COMMITTED" on_screen 10 "$(row $SVC COMMITTED).*exit 0"
+SCREEN=top:0
+tm kill-window -t top:stopped
+"$PG" revert --pid $SVC --state-dir "$S" >/dev/null 2>&1
+stop_pid $SVC
+
 echo "-- NO_COLOR"
 tm new-window -d -t top -n nc "NO_COLOR=1 $PG top --state-dir $S -d 0.25"
 sleep 3

@@ -10,7 +10,7 @@
 ( while :; do /bin/busybox true; done ) &
 storm=$!
 ok=0
-for i in $(seq 1 20); do
+for _ in $(seq 1 20); do
 	$PG doctor -j >/tmp/xw.json 2>&1
 	grep '"check":"exec_watch"' /tmp/xw.json | grep -q '"ok":true' && ok=$((ok + 1))
 done

@@ -2,11 +2,15 @@
 # patchgate rollout over 8 demo-service processes (docs/operator-guide.md,
 # "Rollouts"): bad input (exit 1, nothing touched); a good patch committed
 # ring by ring, with a process that starts mid-rollout (new_processes =
-# patch) and a member killed during its gate; a slow patch reverted at ring
-# 1 with every other process untouched; then SIGKILL of the rollout at
-# random points, each followed by --resume, after which every process is
-# wholly patched and `status` agrees with its memory.  PG_ROLLOUT_KILLS
-# sets the number of kills (3 here; `make check-rollout` runs 10).  Needs root.
+# patch, seen by the exec tracepoint) and a member killed during its gate; a
+# slow patch reverted at ring 1 with every other process untouched; a
+# process started mid-rollout only reported (new_processes = report);
+# on_regression = revert_all reverting ring 1 when ring 2 regresses; a
+# member with no safe window gated again (on_no_window = retry); then
+# SIGKILL of the rollout at random points, each followed by --resume, after
+# which every process is wholly patched and `status` agrees with its
+# memory.  PG_ROLLOUT_KILLS
+sets the number of kills (3 here; `make check-rollout` runs 10).  Needs root.
 source "$(dirname "$0")/lib.sh"
 P=$EX/demo-patches
 SVC=$EX/demo-service
@@ -173,6 +177,52 @@ check "report rollout: the late process does not map the patch" bash -c "! grep 
 out=$(agree "$P/good.so" "${SVCS[@]}"); echo "   $out"
 check "report rollout: memory and status agree" [ "$out" = "patched $N unpatched 1" ]
 kill -9 "$LATE2"; wait "$LATE2" 2>/dev/null
+revert_all
+
+echo "-- on_regression = revert_all: ring 2 regresses, ring 1's committed member is reverted too"
+# ring 2's member never calls the patched function (busy work): its baseline
+# stays short, the gate is inconclusive and reverts (exit 2), a regression
+"$EX/demo-service" -t 2 -r 1000 -w busy --busy-us 50 >/dev/null 2>&1 &
+IDLE=$!
+BG_PIDS+=($IDLE)
+sed 's/^on_regression = revert_ring/on_regression = revert_all/' "$TMP/rollout.ini" >"$TMP/all.ini"
+"$PG" rollout "$P/good.so" --pids "${SVCS[0]},$IDLE" --rings 1,100% --policy "$TMP/all.ini" \
+	--set max_wait=5s --set on_inconclusive=revert --state-dir "$S" -j >"$TMP/all.out" 2>&1; rc=$?
+check "revert_all: exit 2" [ $rc -eq 2 ]
+check "revert_all: ring 1 committed then rolled back, ring 2 reverted by its gate" \
+	[ "$(jfield "$TMP/all.out" "[(m['ring'], m['state']) for m in r['members']]")" = "[(1, 'rolled_back'), (2, 'reverted')]" ]
+check "revert_all: the rollout is reverted" [ "$(jfield "$TMP/all.out" "r['state']")" = reverted ]
+out=$(agree "$P/good.so" "${SVCS[0]}" "$IDLE"); echo "   $out"
+check "revert_all: memory and status agree, neither process has the patch" [ "$out" = "patched 0 unpatched 2" ]
+kill -9 "$IDLE"; wait "$IDLE" 2>/dev/null
+
+echo "-- on_no_window = retry: a member with a thread parked in the function is gated again"
+# W parks one thread inside compute_answer until SIGUSR2: its first gate finds
+# no safe window (exit 3); once its second gate runs, the thread is let go
+"$EX/demo-service" -t 2 -r 1000 -b 1 >/dev/null 2>&1 &
+W=$!
+BG_PIDS+=($W)
+printf 'on_no_window = retry\nretries = 1\n' >>"$TMP/all.ini"
+sed -i 's/^on_regression = revert_all/on_regression = revert_ring/' "$TMP/all.ini"
+"$PG" rollout "$P/good.so" --pids "${SVCS[0]},$W" --rings 1,100% --policy "$TMP/all.ini" \
+	--set max_wait=4s --state-dir "$S" -j >"$TMP/nw.out" 2>&1 &
+R=$!
+for _ in $(seq 600); do
+	[ "$(jfield "$S/rollout.json" "[m['tries'] for m in r['members'] if m['pid'] == $W and m['state'] == 'running']" 2>/dev/null)" = "[2]" ] && break
+	kill -0 $R 2>/dev/null || break
+	sleep 0.1
+done
+kill -USR2 "$W"
+wait $R; rc=$?
+check "no window, retry: exit 0" [ $rc -eq 0 ]
+check "no window, retry: the parked member committed on its second try" \
+	[ "$(jfield "$TMP/nw.out" "[(m['state'], m['tries']) for m in r['members'] if m['pid'] == $W]")" = "[('committed', 2)]" ]
+check "no window, retry: its first gate ended ABORTED, exit 3 (the audit)" python3 -c "
+import json, sys
+d = [r for r in map(json.loads, open(sys.argv[1])) if r.get('type') == 'decision' and r.get('target') == $W]
+sys.exit(not any(r['to'] == 'ABORTED' and r['exit'] == 3 for r in d))" "$S/audit.log"
+"$PG" revert --pid "$W" --state-dir "$S" >/dev/null 2>&1
+kill -9 "$W"; wait "$W" 2>/dev/null
 revert_all
 
 echo "-- SIGKILL of the rollout at $KILLS random points, each followed by --resume"

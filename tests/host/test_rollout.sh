@@ -9,8 +9,8 @@
 # member with no safe window gated again (on_no_window = retry); then
 # SIGKILL of the rollout at random points, each followed by --resume, after
 # which every process is wholly patched and `status` agrees with its
-# memory.  PG_ROLLOUT_KILLS
-sets the number of kills (3 here; `make check-rollout` runs 10).  Needs root.
+# memory.  PG_ROLLOUT_KILLS sets the number of kills (3 here; `make
+# check-rollout` runs 10).  Needs root.
 source "$(dirname "$0")/lib.sh"
 P=$EX/demo-patches
 SVC=$EX/demo-service
@@ -184,7 +184,7 @@ echo "-- on_regression = revert_all: ring 2 regresses, ring 1's committed member
 # stays short, the gate is inconclusive and reverts (exit 2), a regression
 "$EX/demo-service" -t 2 -r 1000 -w busy --busy-us 50 >/dev/null 2>&1 &
 IDLE=$!
-BG_PIDS+=($IDLE)
+BG_PIDS+=("$IDLE")
 sed 's/^on_regression = revert_ring/on_regression = revert_all/' "$TMP/rollout.ini" >"$TMP/all.ini"
 "$PG" rollout "$P/good.so" --pids "${SVCS[0]},$IDLE" --rings 1,100% --policy "$TMP/all.ini" \
 	--set max_wait=5s --set on_inconclusive=revert --state-dir "$S" -j >"$TMP/all.out" 2>&1; rc=$?
@@ -201,7 +201,7 @@ echo "-- on_no_window = retry: a member with a thread parked in the function is 
 # no safe window (exit 3); once its second gate runs, the thread is let go
 "$EX/demo-service" -t 2 -r 1000 -b 1 >/dev/null 2>&1 &
 W=$!
-BG_PIDS+=($W)
+BG_PIDS+=("$W")
 printf 'on_no_window = retry\nretries = 1\n' >>"$TMP/all.ini"
 sed -i 's/^on_regression = revert_all/on_regression = revert_ring/' "$TMP/all.ini"
 "$PG" rollout "$P/good.so" --pids "${SVCS[0]},$W" --rings 1,100% --policy "$TMP/all.ini" \

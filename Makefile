@@ -335,7 +335,8 @@ check-vm-matrix:
 
 # ---- the fleet: the Ansible rollout recipe (deploy/ansible) run by Debian's
 # ansible-core against an inventory of local hosts, each with its own
-# demo-service (tests/fleet/run.sh: 348 s measured on a loaded 2-core host)
+# demo-service (tests/fleet/run.sh: 159 s on a quiet 2-core host, 348 s on a
+# loaded one); part of make check
 
 check-fleet: deps-build
 	$(Q)scripts/deps.sh fleet
@@ -367,6 +368,7 @@ check: deps
 	$(Q)$(MAKE) check-plots
 	$(Q)$(MAKE) deb
 	$(Q)$(MAKE) check-host
+	$(Q)$(MAKE) check-fleet
 	$(Q)$(MAKE) check-vm
 
 demo: deps-build

@@ -66,6 +66,25 @@ f=r['functions'][0]
 sys.exit(not (f['p50_ratio'] > 1.2 and f['mw_p'] < 0.01))"
 stop_svc
 
+echo "-- control = auto: the sibling parse_request is chosen, and the slow patch is still reverted"
+S2a=$TMP/s2a; svc auto
+AUTO=(--set min_samples=2000 --set bake=4s --set hang_timeout=2s --set dwell=0.6s --set max_wait=20s
+	--set control=auto)
+"$PG" apply --pid $SVC "$P/slow.so" --state-dir "$S2a" "${AUTO[@]}" >"$TMP/auto.out" 2>&1; rc=$?
+check "auto: exit 2" [ $rc -eq 2 ]
+check "auto: says it chose parse_request, called by handle_request" \
+	grep -q "control = auto: parse_request (called by handle_request)" "$TMP/auto.out"
+check "auto: the audit has the chosen control, its numbers, and why" python3 -c "
+import json, sys
+recs = [json.loads(l) for l in open('$S2a/audit.log')]
+r = [r for r in recs if r['reason'] == 'regressed'][0]
+ok = recs[0]['policy']['control'] == ['parse_request'] and r['controls'][0]['name'] == 'parse_request' \
+	and r['controls'][0]['n_base'] >= 2000 and 'control = auto' in recs[0]['detail']
+sys.exit(not ok)"
+"$PG" apply --pid $SVC "$P/good.so" --state-dir "$S2a" --set control=auto,parse_request >"$TMP/auto2.out" 2>&1; rc=$?
+check "auto beside a name: exit 1, nothing applied" bash -c "[ $rc -eq 1 ] && grep -q 'stands alone' '$TMP/auto2.out' && ! grep -q good.so /proc/$SVC/maps"
+stop_svc
+
 echo "-- erroring patch: error rate up, reverted"
 S3=$TMP/s3; svc err
 "$PG" apply --pid $SVC "$P/erroring.so" --errors neg --state-dir "$S3" "${POL[@]}" >"$TMP/err.out" 2>&1; rc=$?

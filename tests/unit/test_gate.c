@@ -1075,6 +1075,41 @@ static void test_baseline_waits_for_controls(void **state)
 	fx_free(f);
 }
 
+/*
+ * Controls the controller chose (control = auto) are optional: the
+ * baseline ends when the replaced function has min_samples, whatever the
+ * control has; a cold control (short baseline) cannot join any look, so
+ * the looks do not wait for it and a regression is still caught, before
+ * with after.
+ */
+static void test_chosen_controls_do_not_hold_the_gate(void **state)
+{
+	struct fx *f = fx_new(2, GATE_BACKEND_ULP);
+
+	(void)state;
+	gate__free(f->g);
+	f->g = gate__new(&(struct gate_opts){ .policy = &f->pol, .backend = GATE_BACKEND_ULP,
+					       .nfuncs = 1, .funcs = fnames, .ncontrols = 1,
+					       .controls = &fnames[1], .controls_optional = true });
+	assert_non_null(f->g);
+	to_baseline(f);
+	fx_calls(f, 0, 2500, 20000.0, 0.5, 1.0, 0.0);
+	fx_calls(f, 1, 5, 30000.0, 0.5, 1.0, 0.0);
+	f->now += SEC;
+	assert_int_equal(fx_samples(f), 0);
+	expect_decision(f, GATE_BASELINE, GATE_WAIT_WINDOW, GATE_R_BASELINE_DONE);
+	assert_false(f->out.audit->baseline_short);
+	assert_int_equal(fx_window(f, true, 0, NULL), 0);
+	f->now += 2 * SEC;
+	assert_int_equal(fx_window(f, true, 0, NULL), 0);
+	assert_int_equal(fx_applied(f, 0, false), 0);
+	fx_bump(f);
+	/* p50 x2 on the replaced function, the control still cold: reverted at a look */
+	assert_int_equal(bake_run(f, 2500, 2.0, 0.0, 30), GATE_REVERTING);
+	expect_decision(f, GATE_BAKE, GATE_REVERTING, GATE_R_REGRESSED);
+	fx_free(f);
+}
+
 /* A short baseline cannot be fixed by baking longer: no extension. */
 static void test_short_baseline_is_not_extended(void **state)
 {
@@ -2020,6 +2055,7 @@ int main(void)
 		cmocka_unit_test(test_tail_calls_scale_with_the_tail),
 		cmocka_unit_test(test_bake_waits_for_min_post_calls),
 		cmocka_unit_test(test_baseline_waits_for_controls),
+		cmocka_unit_test(test_chosen_controls_do_not_hold_the_gate),
 		cmocka_unit_test(test_max_bake_bounds_the_wait),
 		cmocka_unit_test(test_regression_while_waiting_for_calls),
 		cmocka_unit_test(test_short_baseline_is_not_extended),

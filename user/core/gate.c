@@ -51,6 +51,7 @@ struct gate {
 	bool dry_run;
 	unsigned int nfuncs;		/* patched functions: fn[0 .. nfuncs) */
 	unsigned int ncontrols;		/* control functions: fn[nfuncs .. nfuncs + ncontrols) */
+	bool controls_optional;		/* chosen, not named: the baseline does not wait for them */
 	char note[160];			/* gate_opts.note */
 
 	enum gate_state state;
@@ -263,6 +264,7 @@ struct gate *gate__new(const struct gate_opts *opts)
 	g->dry_run = opts->dry_run;
 	g->nfuncs = opts->nfuncs;
 	g->ncontrols = opts->ncontrols;
+	g->controls_optional = opts->controls_optional;
 	copy_name(g->note, sizeof(g->note), opts->note);
 	g->state = GATE_IDLE;
 	g->exit_code = -1;
@@ -723,9 +725,23 @@ static int short_need(const struct gate *g)
 	return -1;
 }
 
-/* The first control with fewer than min_samples baseline calls, or -1. */
+/*
+ * Can a control still join the verdict: has one min_samples baseline calls
+ * (its post side may still fill)?  One with a short baseline never can.
+ */
+static bool ctl_can_come(const struct gate *g)
+{
+	for (unsigned int i = g->nfuncs; i < g->nfuncs + g->ncontrols; i++)
+		if (hist_count(&g->fn[i].base) >= g->pol.min_samples)
+			return true;
+	return false;
+}
+
+/* The first control with fewer than min_samples baseline calls, or -1 (always, when chosen). */
 static int short_ctl(const struct gate *g)
 {
+	if (g->controls_optional)
+		return -1;
 	for (unsigned int i = g->nfuncs; i < g->nfuncs + g->ncontrols; i++)
 		if (hist_count(&g->fn[i].base) < g->pol.min_samples)
 			return (int)i;
@@ -827,8 +843,8 @@ static int interim_looks(struct gate *g)
 		if (hist_count(&f->base) < g->pol.min_samples ||
 		    hist_count(&f->post) < f->next_look_n)
 			continue;
-		/* a control that has not reached min_samples yet: the look waits for it */
-		if (g->ncontrols && !ctl.n)
+		/* a control that has not reached min_samples yet: the look waits for it, if it can come */
+		if (g->ncontrols && !ctl.n && ctl_can_come(g))
 			continue;
 		f->looks++;
 		a = gate_look_alpha(g->pol.alpha, g->nfuncs, f->looks);

@@ -321,6 +321,12 @@ struct gate_opts {
 	 */
 	unsigned int ncontrols;		/* 0 .. POLICY_MAX_CONTROLS */
 	const char *const *controls;
+	/*
+	 * The controls were chosen by the controller (control = auto), not
+	 * named: BASELINE does not wait for them, and one short of calls is
+	 * left out of the verdict as any thin control is.
+	 */
+	bool controls_optional;
 	bool dry_run;			/* stop when the window is clear (ABORTED, exit 0) */
 	const char *note;		/* NULL, or why functions go unobserved: in STARTED's detail */
 };

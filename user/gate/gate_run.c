@@ -28,6 +28,7 @@
 #include "lib/clock.h"
 #include "lib/procmaps.h"
 #include "lib/file.h"
+#include "lib/callgraph.h"
 #include "lib/symbols.h"
 #include "lib/statedir.h"
 
@@ -532,6 +533,92 @@ static int sibling_check(struct gr *g)
 	return 0;
 }
 
+/* control = auto chooses up to this many (the detection figures in docs/policy.md use 4) */
+#define GATE_AUTO_CONTROLS	4
+
+/*
+ * control = auto: the replaced functions' siblings in their object, from its
+ * direct-call graph (lib/callgraph.h): called by the same callers, so on the
+ * same threads, and neither calling a replaced function nor called by one,
+ * so the patch cannot slow them.  The baseline does not wait for them; one
+ * with too few calls is left out.  None found: before/after, with a warning.
+ */
+static void control_auto(struct gr *g)
+{
+	struct cg_sibling sib[GATE_AUTO_CONTROLS];
+	uint64_t addr[PG_MAX_FUNCS];
+	char err[256], prefix[160] = "", *path = NULL, list[512] = "";
+	struct sym_proc *sp = NULL;
+	struct sym_func *sf = NULL;
+	const char *colon;
+	int n = 0, k = -ENOENT;
+
+	g->pol.control.n = 0;
+	g->control_auto = true;
+	snprintf(err, sizeof(err), "no replaced function could be found in the process");
+	if (g->o->klp) {
+		snprintf(err, sizeof(err), "it chooses in a process only, not in the kernel");
+		goto none;
+	}
+	sp = sym_proc__new(g->o->pid);
+	sf = calloc(1, sizeof(*sf));
+	if (!sp || !sf)
+		goto none;
+	/* the replaced functions of the first one's object */
+	for (unsigned int i = 0; i < g->nfuncs; i++) {
+		char e2[256];
+
+		if (!g->fspec[i] || sym_proc__resolve(sp, g->fspec[i], sf, e2, sizeof(e2)))
+			continue;
+		if (!path)
+			path = strdup(sf->open_path);
+		if (path && !strcmp(path, sf->open_path))
+			addr[n++] = sf->st_value;
+	}
+	if (path)
+		k = cg_siblings(path, addr, n, sib, GATE_AUTO_CONTROLS, err, sizeof(err));
+	if (k == 0)
+		snprintf(err, sizeof(err), "no sibling of the replaced functions in their object's call "
+			 "graph (a function their callers call that neither calls them nor is called by them)");
+	if (k <= 0)
+		goto none;
+	colon = strrchr(g->fspec[0], ':');
+	if (colon)
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(colon - g->fspec[0] + 1), g->fspec[0]);
+	for (int i = 0; i < k; i++) {
+		char spec[sizeof(prefix) + CG_NAME_LEN];
+		unsigned int j = g->pol.control.n;
+		size_t len = strlen(list);
+
+		if ((size_t)snprintf(spec, sizeof(spec), "%s%s", prefix, sib[i].name) >=
+		    sizeof(g->pol.control.name[j]))
+			continue;	/* a name too long for a control */
+		memcpy(g->pol.control.name[j], spec, strlen(spec) + 1);
+		g->pol.control.n++;
+		snprintf(list + len, sizeof(list) - len, "%s%.60s (called by %.60s)", j ? ", " : "",
+			 sib[i].name, sib[i].parent);
+	}
+	if (!g->pol.control.n) {
+		snprintf(err, sizeof(err), "the siblings' names are too long for a control");
+		goto none;
+	}
+	pg_info(g->ctx, "control = auto: %s", list);
+	/* and in STARTED's detail, for the audit */
+	{
+		size_t len = strlen(g->note);
+
+		snprintf(g->note + len, sizeof(g->note) - len, "%scontrols chosen by control = auto",
+			 len ? "; " : "");
+	}
+	goto out;
+none:
+	pg_warn(g->ctx, "control = auto: %s; the verdict compares before with after only", err);
+out:
+	free(path);
+	free(sf);
+	sym_proc__free(sp);
+}
+
 static int control_check(struct gr *g)
 {
 	const struct pg_funclist *c = &g->pol.control;
@@ -539,6 +626,17 @@ static int control_check(struct gr *g)
 
 	if (e)
 		return e;
+	for (unsigned int i = 0; i < c->n && c->n > 1; i++)
+		if (!strcmp(c->name[i], "auto")) {
+			pg_err(g->ctx, PG_EXIT_USAGE, "apply: control = auto stands alone: it chooses "
+			       "the controls, so name none beside it");
+			return PG_EXIT_USAGE;
+		}
+	if (c->n == 1 && !strcmp(c->name[0], "auto")) {
+		control_auto(g);
+		if (!c->n && !g->nsib)
+			return 0;
+	}
 	if (c->n + g->nsib > POLICY_MAX_CONTROLS) {
 		pg_err(g->ctx, PG_EXIT_USAGE, "apply: %u control functions and %u in the sibling: at "
 		       "most %d in all", c->n, g->nsib, POLICY_MAX_CONTROLS);
@@ -662,6 +760,7 @@ static int gate_setup(struct gr *g, struct gate **gtp)
 	*gtp = gate__new(&(struct gate_opts){
 		.policy = &g->pol, .backend = g->be->kind, .nfuncs = g->nfuncs, .funcs = names,
 		.ncontrols = g->pol.control.n + g->nsib, .controls = controls, .dry_run = o->dry_run,
+		.controls_optional = g->control_auto,
 		.note = g->note,
 	});
 	if (!*gtp) {

@@ -75,6 +75,7 @@ struct gr {
 	 * an unpatched process of the same binary; controls after the
 	 * policy's, in the order of fname.
 	 */
+	bool control_auto;	/* control = auto: the policy's controls were chosen here */
 	unsigned int nsib;
 	int sib_pid;		/* the sibling (--control-pid, or found by build-id), or 0 */
 	char sibname[PG_MAX_FUNCS][GATE_NAME_LEN];

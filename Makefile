@@ -237,7 +237,7 @@ install: $(BIN) man
 	$(Q)$(INSTALL_PROGRAM) $(BIN) $(DESTDIR)$(sbindir)/patchgate
 	$(Q)$(INSTALL_DATA) $(MAN_DIR)/*.8 $(DESTDIR)$(mandir)/man8/
 	$(Q)$(INSTALL_DATA) $(MAN_DIR)/*.5 $(DESTDIR)$(mandir)/man5/
-	$(Q)$(INSTALL_DATA) $(POLICIES) deploy/systemd/apply-example.conf $(DESTDIR)$(docdir)/examples/
+	$(Q)$(INSTALL_DATA) $(POLICIES) deploy/systemd/apply-example.conf deploy/systemd/rollout-example.conf $(DESTDIR)$(docdir)/examples/
 	$(Q)$(INSTALL_DATA) $(DOCS) $(DESTDIR)$(docdir)/
 	$(Q)$(INSTALL_DATA) docs/schema/patchgate.schema.json $(DESTDIR)$(docdir)/schema/
 	$(Q)$(INSTALL_DATA) completion/patchgate $(DESTDIR)$(bashcompdir)/patchgate

@@ -25,7 +25,7 @@ mapfile -t cmds < <(.output/patchgate --help | sed -n '/^Commands:/,/^$/{ s/^  \
 	echo "0644 usr/share/man/man5/patchgate-policy.5"
 	echo "0644 usr/share/bash-completion/completions/patchgate"
 	for u in deploy/systemd/*.service.in; do u=${u##*/}; echo "0644 usr/lib/systemd/system/${u%.in}"; done
-	for p in examples/policies/*.ini deploy/systemd/apply-example.conf; do
+	for p in examples/policies/*.ini deploy/systemd/apply-example.conf deploy/systemd/rollout-example.conf; do
 		echo "0644 usr/share/doc/patchgate/examples/${p##*/}"
 	done
 	echo "0644 usr/share/doc/patchgate/README.md"
@@ -64,7 +64,10 @@ U=$P/usr/lib/systemd/system
 mkdir -p "$P/etc/patchgate/apply"
 cp "$P/usr/share/doc/patchgate/examples/apply-example.conf" "$P/etc/patchgate/apply/demo.conf"
 ln -s patchgate-apply@.service "$U/patchgate-apply@demo.service"
-units=("$U/patchgate-apply@demo.service")
+mkdir -p "$P/etc/patchgate/rollout"
+cp "$P/usr/share/doc/patchgate/examples/rollout-example.conf" "$P/etc/patchgate/rollout/demo.conf"
+ln -s patchgate-rollout@.service "$U/patchgate-rollout@demo.service"
+units=("$U/patchgate-apply@demo.service" "$U/patchgate-rollout@demo.service")
 for u in "$U"/*.service; do
 	case $u in *@*) ;; *) units+=("$u") ;; esac
 done
@@ -75,7 +78,7 @@ verdict "systemd-analyze verify passes ${units[*]##*/} (exit 0, no warning)" "$o
 sed 's/^Type=oneshot/Type=oneshto/' "$U/patchgate-doctor.service" >"$U/patchgate-typo.service"
 out=$(MANPATH=$P/usr/share/man: SYSTEMD_UNIT_PATH=$U: systemd-analyze verify "$U/patchgate-typo.service" 2>&1)
 verdict "and it reports a unit with a typo (the check can fail)" "" test -n "$out"
-rm -f "$U/patchgate-typo.service" "$U/patchgate-apply@demo.service"
+rm -f "$U/patchgate-typo.service" "$U/patchgate-apply@demo.service" "$U/patchgate-rollout@demo.service"
 verdict "make uninstall PREFIX=$P/usr" "" mk uninstall PREFIX="$P/usr" sysconfdir="$P/etc"
 left=$(cd "$P/usr" && find . \( -type f -o -type l \) -print0 | xargs -0)
 verdict "uninstall leaves no file under the prefix" "$left" test -z "$left"

@@ -134,10 +134,12 @@ for p in "8 patchgate-apply" "8 patchgate-doctor" "5 patchgate-policy"; do
 done
 mkdir -p "$CH/etc/patchgate/apply"
 cp "$CH/usr/share/doc/patchgate/examples/apply-example.conf" "$CH/etc/patchgate/apply/demo.conf"
+mkdir -p "$CH/etc/patchgate/rollout"
+cp "$CH/usr/share/doc/patchgate/examples/rollout-example.conf" "$CH/etc/patchgate/rollout/demo.conf"
 out=$(in_chroot systemd-analyze verify /lib/systemd/system/patchgate-apply@demo.service \
-	/lib/systemd/system/patchgate-doctor.service 2>&1)
+	/lib/systemd/system/patchgate-rollout@demo.service /lib/systemd/system/patchgate-doctor.service 2>&1)
 rc=$?
-verdict "systemd-analyze verify patchgate-apply@demo.service patchgate-doctor.service (exit 0, no warning)" \
+verdict "systemd-analyze verify patchgate-apply@demo.service patchgate-rollout@demo.service patchgate-doctor.service (exit 0, no warning)" \
 	"$out" test $rc -eq 0 -a -z "$out"
 # shellcheck disable=SC2016 # the chroot's bash expands them
 out=$(in_chroot bash -c '. /usr/share/bash-completion/bash_completion

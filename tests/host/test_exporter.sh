@@ -52,6 +52,21 @@ for x in json.load(op.open(u, timeout=5))['data']['result']:
     print(x['value'][1])
 PY
 }
+# pq_last SERIES: the last sample of SERIES and its age, "VALUE AGE_S", from one
+# range query (two queries, one for the value and one for its timestamp,
+# can straddle a scrape and pair a sample with the next one's age)
+pq_last() {
+	"$SYSPY" - "$PPORT" "$1" <<'PY'
+import json, sys, time, urllib.parse, urllib.request
+port, q = sys.argv[1:3]
+op = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+now = time.time()
+u = 'http://127.0.0.1:%s/api/v1/query?%s' % (port, urllib.parse.urlencode({'query': q + '[5s]', 'time': '%.3f' % now}))
+for x in json.load(op.open(u, timeout=5))['data']['result']:
+    ts, v = x['values'][-1]
+    print(v, now - float(ts))
+PY
+}
 # pq_wait SECONDS QUERY: wait until QUERY has a result
 pq_wait() {
 	local end=$((SECONDS + $1))
@@ -180,8 +195,7 @@ check "the Grafana dashboard names only series we emit" \
 FN=$(live 'f["name"]')
 l1=$(live 'f["calls_base"] + f["calls_post"]')
 rate=$(live 'f["calls_per_s"]')
-v=$(pq "patchgate_function_calls_total{target=\"$SVC\",function=\"$FN\"}")
-age=$(pq "time() - timestamp(patchgate_function_calls_total{target=\"$SVC\",function=\"$FN\"})")
+read -r v age < <(pq_last "patchgate_function_calls_total{target=\"$SVC\",function=\"$FN\"}")
 l2=$(live 'f["calls_base"] + f["calls_post"]')
 echo "   live $l1 .. $l2, prometheus $v (sample ${age}s old, $rate calls/s)"
 check "PromQL calls within one scrape of the live record" "$SYSPY" -c "

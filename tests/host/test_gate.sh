@@ -157,7 +157,10 @@ stop_svc
 
 echo "-- hangup in the bake (the ssh session that ran the gate dropped): reverted like Ctrl-C"
 S8=$TMP/s8; svc hup
-"$PG" apply --pid $SVC "$P/good.so" --state-dir "$S8" "${POL[@]}" --set bake=60s >"$TMP/hup.out" 2>&1 &
+# SIGHUP at its default: a gate keeps an ignored SIGHUP ignored (nohup's
+# meaning), and the suite may run under nohup
+env --default-signal=HUP "$PG" apply --pid $SVC "$P/good.so" --state-dir "$S8" "${POL[@]}" --set bake=60s \
+	>"$TMP/hup.out" 2>&1 &
 G=$!
 wait_for "$S8/audit.log" '"to":"BAKE"' 30
 kill -HUP $G

@@ -71,6 +71,7 @@ struct ro {
 	struct pg_execwatch *xw;	/* NULL: new processes are found by a /proc scan */
 	bool rescan;			/* the next look is a full scan (first look, lost events) */
 	bool looked;			/* the first look (a full scan) was made */
+	double rechecked;		/* wall time pend[] was last looked at again */
 	unsigned int npend, nfound;
 	struct ro_exec pend[RO_EXEC_PENDING];
 	int found[RO_MAX_MEMBERS];	/* exec'd and mapping the target, not yet taken */
@@ -156,33 +157,10 @@ static int members_scan(const struct ro_run *r, int *out, int max)
 	return pg_procs_mapping_build_id(r->build_id, 0, out, max);
 }
 
-/*
- * Read the exec events (ro->xw): each process that exec'd is looked at now
- * and, while it maps no target, again at each poll until RO_EXEC_GRACE_S
- * has passed (its loader may not have mapped the library yet).  Those that
- * map the target wait in ro->found for members_new().  Events lost, or more
- * than the lists hold, make the next look a full scan.
- */
-static void exec_poll(struct ro *ro)
+/* One look at pend[@from..]: a hit goes to ro->found, a hit, a stale or a gone one leaves pend. */
+static void exec_look(struct ro *ro, unsigned int from, double now)
 {
-	static int pids[RO_EXEC_BATCH];
-	double now = wall_now();
-	bool lost = false;
-	int n;
-
-	if (!ro->xw)
-		return;
-	n = pg_execwatch_drain(ro->xw, pids, RO_EXEC_BATCH, &lost);
-	if (lost)
-		ro->rescan = true;
-	for (int i = 0; i < n; i++) {
-		if (ro->npend == RO_EXEC_PENDING) {
-			ro->rescan = true;
-			break;
-		}
-		ro->pend[ro->npend++] = (struct ro_exec){ .pid = pids[i], .seen = now };
-	}
-	for (unsigned int i = 0; i < ro->npend;) {
+	for (unsigned int i = from; i < ro->npend;) {
 		struct ro_exec *x = &ro->pend[i];
 		bool hit = pg_proc_maps_build_id(x->pid, ro->r->build_id);
 
@@ -198,6 +176,43 @@ static void exec_poll(struct ro *ro)
 }
 
 /*
+ * Read the exec events (ro->xw): each process that exec'd is looked at now
+ * and, while it maps no target, again once a second (and at each ring's
+ * start, @all) until RO_EXEC_GRACE_S has passed: its loader may not have
+ * mapped the library yet.  Those that map the target wait in ro->found for
+ * members_new().  Events lost, or more than the lists hold, make the next
+ * look a full scan.
+ */
+static void exec_poll(struct ro *ro, bool all)
+{
+	static int pids[RO_EXEC_BATCH];
+	double now = wall_now();
+	unsigned int old;
+	bool lost = false;
+	int n;
+
+	if (!ro->xw)
+		return;
+	n = pg_execwatch_drain(ro->xw, pids, RO_EXEC_BATCH, &lost);
+	if (lost)
+		ro->rescan = true;
+	/* the pending ones again, at most once a second: each look reads /proc/PID/maps */
+	if (all || now - ro->rechecked >= 1.0) {
+		ro->rechecked = now;
+		exec_look(ro, 0, now);
+	}
+	old = ro->npend;
+	for (int i = 0; i < n; i++) {
+		if (ro->npend == RO_EXEC_PENDING) {
+			ro->rescan = true;
+			break;
+		}
+		ro->pend[ro->npend++] = (struct ro_exec){ .pid = pids[i], .seen = now };
+	}
+	exec_look(ro, old, now);	/* the new ones, once now */
+}
+
+/*
  * The processes that started since the last look and map the target: from
  * the exec events, or by a full scan on the first look, after lost events,
  * or without the tracepoint.  Up to @max into @out; the count.
@@ -206,7 +221,7 @@ static int members_new(struct ro *ro, int *out, int max)
 {
 	int n = 0;
 
-	exec_poll(ro);
+	exec_poll(ro, true);
 	if (!ro->xw || ro->rescan) {
 		if (ro->xw && ro->looked)
 			pg_info(ro->ctx, "rollout: exec events were lost: a full scan for new processes");
@@ -454,7 +469,7 @@ static void ring_reap(struct ro *ro, int running)
 		}
 		c = waitpid(-1, &status, WNOHANG);
 		if (c == 0 || (c < 0 && errno == EINTR)) {
-			exec_poll(ro);
+			exec_poll(ro, false);
 			usleep(RO_POLL_US);
 			continue;
 		}

@@ -131,7 +131,14 @@ int plain_apply_main(struct pg_ctx *ctx, const struct pg_apply_opts *o)
 	if (e) {
 		code = PG_EXIT_TRANSITION;
 		pg_err(ctx, code, "apply: %s", r->msg);
-		if (r->fail == PG_BE_TIMEOUT && ops->revert(b, wait_s, rr))
+		/*
+		 * The reverse transition gets the revert's own wait, not what was
+		 * left of --max-wait: on 6.12 reversing a stalled transition took
+		 * more than the 3 s that 6.1 needed, and a short --max-wait must
+		 * not leave the patch disabled but loaded.
+		 */
+		if (r->fail == PG_BE_TIMEOUT && ops->revert(b, wait_s > k->revert_wait_s ? wait_s :
+							    k->revert_wait_s, rr))
 			pg_warn(ctx, "%s", rr->msg);
 		goto cleanup;
 	}

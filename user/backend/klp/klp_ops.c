@@ -495,7 +495,7 @@ static int restore_prev(struct pg_backend *b, double deadline, bool *done, struc
 
 static int klp_revert_op(struct pg_backend *b, double timeout_s, struct pg_be_result *r)
 {
-	double t0 = pg_mono_s(), deadline = t0 + timeout_s;
+	double t0 = pg_mono_s(), deadline = t0 + timeout_s, t_disable;
 	struct klp_state st;
 	bool done = false;
 	int e;
@@ -523,8 +523,19 @@ static int klp_revert_op(struct pg_backend *b, double timeout_s, struct pg_be_re
 		}
 		goto unload;	/* already disabled, the module is still in */
 	}
-	if (st.enabled && (e = klp_disable(b->name)) && e != -ENOENT)
+	/*
+	 * A transition with "enabled" still 0 is either a reverse already
+	 * under way or a forward one still being set up: sysfs shows the
+	 * transition before the kernel marks the patch enabled, and on 6.12
+	 * under TCG that setup took seconds.  The write tells them apart: it
+	 * waits for the setup (the kernel's livepatch mutex) and reverses
+	 * it, and a patch already disabled answers EINVAL.
+	 */
+	if ((st.enabled || st.transition) && (e = klp_disable(b->name)) && e != -ENOENT &&
+	    !(e == -EINVAL && !st.enabled))
 		return pg_be_fail(r, PG_BE_SYSTEM, e, "cannot disable %s: %s", b->name, strerror(-e));
+	/* the write returns once the kernel has started the reverse */
+	t_disable = pg_mono_s() - t0;
 	if (!wait_transition(b, deadline)) {
 		struct pg_progress p;
 		struct pg_be_result ignored;
@@ -533,9 +544,10 @@ static int klp_revert_op(struct pg_backend *b, double timeout_s, struct pg_be_re
 		r->ninside = p.n;
 		if (!b->o.force)
 			return pg_be_fail(r, PG_BE_TIMEOUT, -ETIMEDOUT,
-				       "%s: the reverse transition did not complete in %.0f s; left "
-				       "disabled and loaded (patchgate never forces on its own)",
-				       b->name, timeout_s);
+				       "%s: the reverse transition did not complete in %.0f s (the "
+				       "kernel took %.1f s of them to start it); left disabled and "
+				       "loaded (patchgate never forces on its own)",
+				       b->name, timeout_s, t_disable);
 		e = klp_force(b->name);
 		if (e)
 			return pg_be_fail(r, PG_BE_SYSTEM, e, "cannot force %s: %s", b->name, strerror(-e));

@@ -9,6 +9,7 @@
 #   PGVM_OUT=/tmp/myvm tests/vm/run.sh    (a private build/boot directory)
 #   PGVM_SYSCALL_ROUNDS=100 PGVM_SYSCALL_PAUSE_US=0 tests/vm/run.sh 56-gate-syscall-revert
 #   PGVM_TCG=thread=multi tests/vm/run.sh   (QEMU's accelerator options)
+#   PGVM_CPU=max,-cx16 tests/vm/run.sh      (QEMU's CPU model; default max)
 #
 # Needs root for apt-get (headers, image download); run via `make check-vm`.
 set -euo pipefail
@@ -151,7 +152,8 @@ set +e
 # the function's entry (soft lockups, 2 runs of 2); with thread=single, 10
 # rounds ran clean (docs/kernel.md).
 tcg=${PGVM_TCG-thread=single}
-timeout --foreground "$TIMEOUT" qemu-system-x86_64 -accel "tcg${tcg:+,$tcg}" -cpu max -smp 2 -m 1G \
+# PGVM_CPU: QEMU's CPU model (default max), e.g. max,-cx16 (docs/kernel.md)
+timeout --foreground "$TIMEOUT" qemu-system-x86_64 -accel "tcg${tcg:+,$tcg}" -cpu "${PGVM_CPU:-max}" -smp 2 -m 1G \
 	-nographic -no-reboot -nic none \
 	-kernel "$vmlinuz" -initrd "$OUT/initramfs.gz" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=${PGVM_LOGLEVEL:-5} rdinit=/init" \

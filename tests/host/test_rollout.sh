@@ -122,6 +122,9 @@ kill -9 "$VICTIM"
 wait $R; rc=$?
 echo "   good rollout: exit $rc in $((SECONDS - t0)) s"
 check "good rollout: exit 0" [ $rc -eq 0 ]
+# say why a good patch was not kept: the members that were not committed
+[ $rc -eq 0 ] || echo "     $(jfield "$TMP/good.out" \
+	"[m for m in r['members'] if m['state'] not in ('committed', 'exited', 'rolled_back')][:3]" | cut -c1-900)"
 check "good rollout: one ring record per ring, each 'go'" [ "$(grep -c '"type":"rollout_ring".*"verdict":"go"' "$TMP/good.out")" -eq 3 ]
 check "good rollout: the audit log has the 3 ring records" [ "$(grep -c '"type":"rollout_ring"' "$S/audit.log")" -eq 3 ]
 check "good rollout: rings 1 and 2 hold one process each, ring 3 the rest" \
@@ -159,7 +162,11 @@ out=$(agree "$P/slow.so" "${SVCS[@]}"); echo "   $out"
 check "slow rollout: memory and status agree, no process has the patch" [ "$out" = "patched 0 unpatched $N" ]
 
 echo "-- new_processes = report: a process started mid-rollout is reported, not patched"
-sed 's/^new_processes = patch/new_processes = report/' "$TMP/rollout.ini" >"$TMP/report.ini"
+# good.so alone here, 8 gates at once (one ring of 100%): a scheduling burst
+# can lift a 3 s bake's p50 as well as its p99, so p50 may rise x3 too (this
+# section is about new_processes, not the verdict)
+sed 's/^new_processes = patch/new_processes = report/; s/^\[gate\]$/[gate]\np50_ratio_max = 3/' \
+	"$TMP/rollout.ini" >"$TMP/report.ini"
 "$PG" rollout "$P/good.so" --exe "$SVC" --policy "$TMP/report.ini" --rings 100% --state-dir "$S" \
 	>"$TMP/rep.out" 2>&1 &
 R=$!
@@ -168,6 +175,8 @@ svc_start
 LATE2=${SVCS[-1]}
 wait $R; rc=$?
 check "report rollout: exit 0" [ $rc -eq 0 ]
+[ $rc -eq 0 ] || grep -i -e revert -e regress -e inconclusive "$TMP/rep.out" | head -n 12 | sed 's/^/     /'
+
 check "report rollout: the late process is reported, the others committed" \
 	[ "$(jfield "$S/rollout.json" "sorted(set((m['late'], m['state']) for m in r['members'] if m['pid'] == $LATE2 or not m['late']))")" = "[(False, 'committed'), (True, 'reported')]" ]
 check "report rollout: said so" grep -q "pid $LATE2 started during the rollout: reported only" "$TMP/rep.out"

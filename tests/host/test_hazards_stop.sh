@@ -130,9 +130,10 @@ check "clonevm: ... and is named as the blocker (tid $C)" \
 	python3 -c 'import json,sys
 o=[json.loads(l) for l in sys.stdin if l.startswith("{")][-1]
 sys.exit(0 if any(b["tid"]==int(sys.argv[1]) for b in o.get("blockers",[])) else 1)' "$C" <<<"$out"
-check "clonevm: nothing applied" nothing_left "$T"
-if ! nothing_left "$T"; then
-	# say why: the apply's message and note, what of ours is mapped, the journal
+if nothing_left "$T"; then
+	ok "clonevm: nothing applied"
+else	# say why: the apply's message and note, what of ours is mapped, the journal
+	bad "clonevm: nothing applied" "nothing_left $T"
 	echo "     apply said: $(tail -n1 <<<"$out" | cut -c1-600)"
 	grep -e "patchgate:" -e "$P" "/proc/$T/maps" | sed 's/^/     maps: /'
 	cat "$SD"/ulp-"$T"-*.json 2>/dev/null | cut -c1-400 | sed 's/^/     journal: /'

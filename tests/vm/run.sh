@@ -152,7 +152,6 @@ set +e
 # the function's entry (soft lockups, 2 runs of 2); with thread=single, 10
 # rounds ran clean (docs/kernel.md).
 tcg=${PGVM_TCG-thread=single}
-# PGVM_CPU: QEMU's CPU model (default max), e.g. max,-cx16 (docs/kernel.md)
 timeout --foreground "$TIMEOUT" qemu-system-x86_64 -accel "tcg${tcg:+,$tcg}" -cpu "${PGVM_CPU:-max}" -smp 2 -m 1G \
 	-nographic -no-reboot -nic none \
 	-kernel "$vmlinuz" -initrd "$OUT/initramfs.gz" \
